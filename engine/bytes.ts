@@ -1,0 +1,87 @@
+/** Byte helpers shared by every engine module. Host-free: no TextEncoder (QuickJS lacks it). */
+
+const HEX = '0123456789abcdef'
+
+export function toHex(bytes: Uint8Array): string {
+  let out = ''
+  for (const b of bytes) out += HEX[b >> 4]! + HEX[b & 15]!
+  return out
+}
+
+/** Parses lowercase or uppercase hex; throws `TypeError` on odd length or a non-hex digit. */
+export function fromHex(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0) throw new TypeError('hex string has odd length')
+  const out = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < out.length; i++) {
+    const byte = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16)
+    if (Number.isNaN(byte) || !/^[0-9a-fA-F]{2}$/.test(hex.slice(i * 2, i * 2 + 2))) {
+      throw new TypeError('hex string has a non-hex digit')
+    }
+    out[i] = byte
+  }
+  return out
+}
+
+export function concat(...parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0
+  for (const p of parts) length += p.length
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const p of parts) {
+    out.set(p, offset)
+    offset += p.length
+  }
+  return out
+}
+
+export function equals(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
+  return diff === 0
+}
+
+/** UTF-8 encode; lone surrogates become U+FFFD as TextEncoder does. */
+export function utf8Encode(text: string): Uint8Array {
+  const out: number[] = []
+  for (let i = 0; i < text.length; i++) {
+    let cp = text.charCodeAt(i)
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1)
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00)
+        i++
+      } else cp = 0xfffd
+    } else if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd
+    if (cp < 0x80) out.push(cp)
+    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 63))
+    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63))
+    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63))
+  }
+  return Uint8Array.from(out)
+}
+
+/** Strict UTF-8 decode: throws `TypeError` on malformed, overlong or surrogate sequences. */
+export function utf8Decode(bytes: Uint8Array): string {
+  let out = ''
+  for (let i = 0; i < bytes.length; ) {
+    const b0 = bytes[i]!
+    let cp: number
+    let need: number
+    let min: number
+    if (b0 < 0x80) { cp = b0; need = 0; min = 0 }
+    else if ((b0 & 0xe0) === 0xc0) { cp = b0 & 0x1f; need = 1; min = 0x80 }
+    else if ((b0 & 0xf0) === 0xe0) { cp = b0 & 0x0f; need = 2; min = 0x800 }
+    else if ((b0 & 0xf8) === 0xf0) { cp = b0 & 0x07; need = 3; min = 0x10000 }
+    else throw new TypeError('invalid UTF-8')
+    for (let k = 1; k <= need; k++) {
+      const b = bytes[i + k]
+      if (b === undefined || (b & 0xc0) !== 0x80) throw new TypeError('invalid UTF-8')
+      cp = (cp << 6) | (b & 0x3f)
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw new TypeError('invalid UTF-8')
+    out += String.fromCodePoint(cp)
+    i += need + 1
+  }
+  return out
+}

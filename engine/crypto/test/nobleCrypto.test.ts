@@ -1,0 +1,4 @@
+import { nobleCrypto } from '../nobleCrypto.ts'
+import { cryptoContract } from './cryptoContract.ts'
+
+cryptoContract(nobleCrypto())

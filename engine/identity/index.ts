@@ -1,0 +1,8 @@
+export { SignatureContext, signWithContext, verifyWithContext } from './contexts.ts'
+export type { SignatureContextName, SignatureContextValue } from './contexts.ts'
+export { bindStaticKey, decodeIdentity, encodeIdentity, generateIdentity, verifyBinding } from './identity.ts'
+export type { Identity } from './identity.ts'
+export { fingerprint, shortFingerprint } from './fingerprint.ts'
+export { safetyNumber } from './safetyNumber.ts'
+export { IdentityDecodeError, UnknownContextError } from './errors.ts'
+export type { KeyPair } from '../crypto/keyPair.ts'

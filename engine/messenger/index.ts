@@ -1,0 +1,23 @@
+export { createMessenger, DEFAULT_TTL, MAX_TEXT_BYTES, MESSAGE_LIFETIME_MS } from './messenger.ts'
+export type { Messenger, MessengerComponents, Outgoing } from './messenger.ts'
+export { normalizeDisplayName, MAX_DISPLAY_NAME } from './displayName.ts'
+export { openEnvelope, sealEnvelope } from './sealEnvelope.ts'
+export type { OpenedEnvelope, Recipient, SealInit, SealedEnvelope } from './sealEnvelope.ts'
+export {
+  CorruptRecordError,
+  InvalidDisplayNameError,
+  InvalidMessageError,
+  NoProfileError,
+  ProfileExistsError,
+  SenderProofError,
+  UnknownContactError,
+} from './errors.ts'
+export type {
+  ContactView,
+  EngineEvent,
+  HistoryQuery,
+  LinkView,
+  MessageStatus,
+  MessageView,
+  ProfileView,
+} from './views.ts'

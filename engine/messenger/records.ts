@@ -1,0 +1,65 @@
+/**
+ * Stored record shapes and their keys. Records are JSON in UTF-8: small, readable
+ * in a debugger, and versioned by the store's schema (issue 5 adds migrations).
+ */
+import { utf8Decode, utf8Encode } from '../bytes.ts'
+import { CorruptRecordError } from './errors.ts'
+import type { MessageStatus } from './views.ts'
+
+export interface ProfileRecord {
+  readonly displayName: string
+  readonly createdAt: number
+}
+
+export interface ContactRecord {
+  /** Hex Ed25519 key. */
+  readonly id: string
+  readonly displayName: string
+  /** Hex X25519 static key, bound to `id` by `binding`. */
+  readonly staticKey: string
+  readonly binding: string
+  readonly relays: readonly string[]
+  readonly addedAt: number
+}
+
+export interface MessageRecord {
+  readonly id: string
+  readonly contactId: string
+  readonly direction: 'in' | 'out'
+  readonly text: string
+  readonly timestamp: number
+  readonly status: MessageStatus
+}
+
+/** An outgoing envelope not yet handed to a link; survives a restart. */
+export interface OutboxRecord {
+  readonly messageId: string
+  readonly historyKey: string
+  /** Hex of the encoded envelope: the same bytes (and id) on every attempt. */
+  readonly envelope: string
+}
+
+export const keys = {
+  identity: 'identity',
+  profile: 'profile',
+  contact: (id: string): string => `contact/${id}`,
+  contactPrefix: 'contact/',
+  /** Zero-padded timestamp first so a prefix scan returns a conversation in order. */
+  message: (contactId: string, timestamp: number, id: string): string =>
+    `msg/${contactId}/${String(timestamp).padStart(15, '0')}/${id}`,
+  messagePrefix: (contactId: string): string => `msg/${contactId}/`,
+  outbox: (messageId: string): string => `outbox/${messageId}`,
+  outboxPrefix: 'outbox/',
+} as const
+
+export function encodeRecord(record: object): Uint8Array {
+  return utf8Encode(JSON.stringify(record))
+}
+
+export function decodeRecord<T>(kind: string, bytes: Uint8Array): T {
+  try {
+    return JSON.parse(utf8Decode(bytes)) as T
+  } catch {
+    throw new CorruptRecordError(kind)
+  }
+}

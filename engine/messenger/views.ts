@@ -1,0 +1,56 @@
+/**
+ * Plain, structured-clone-able views of the messenger's state: what crosses the
+ * worker boundary to the page (workers/api.ts re-exports them).
+ */
+
+export interface ProfileView {
+  readonly displayName: string
+  /** Hex Ed25519 public key: the user's identity. */
+  readonly id: string
+  /** Short human form of the fingerprint (SHA-256 of the key), for display. */
+  readonly fingerprint: string
+}
+
+export interface ContactView {
+  /** Hex Ed25519 public key; the only thing that ever resolves a recipient. */
+  readonly id: string
+  readonly displayName: string
+  readonly fingerprint: string
+  /** 60-digit safety number of (me, contact), in 12 groups of 5, identical on both sides. */
+  readonly safetyNumber: string
+  readonly addedAt: number
+}
+
+export type MessageStatus = 'queued' | 'sent' | 'received' | 'failed'
+
+export interface MessageView {
+  /** Hex message id (16 bytes), stable across retries and redeliveries. */
+  readonly id: string
+  readonly contactId: string
+  readonly direction: 'in' | 'out'
+  readonly text: string
+  /** Sender's clock, ms since epoch. */
+  readonly timestamp: number
+  readonly status: MessageStatus
+}
+
+export interface LinkView {
+  /** Hex id of the peer once the handshake told us; null while connecting. */
+  readonly peerId: string | null
+  readonly address: string | null
+  readonly state: 'connecting' | 'handshaking' | 'open' | 'waiting' | 'closed'
+}
+
+/** Events from the engine, delivered to subscribers in batches (the data plane). */
+export type EngineEvent =
+  | { readonly type: 'message'; readonly message: MessageView }
+  | { readonly type: 'messageStatus'; readonly id: string; readonly contactId: string; readonly status: MessageStatus }
+  | { readonly type: 'contact'; readonly contact: ContactView }
+  | { readonly type: 'links'; readonly links: readonly LinkView[] }
+
+export interface HistoryQuery {
+  /** Only messages strictly older than this timestamp. */
+  readonly before?: number
+  /** Page size, default 50, at most 500. */
+  readonly limit?: number
+}

@@ -1,0 +1,5 @@
+export type { Random } from './random.ts'
+export type { Clock, TimerHandle } from './clock.ts'
+export type { Store, StoreOp } from './store.ts'
+export type { Link, Listener, Transport } from './transport.ts'
+export type { Crypto } from './crypto.ts'

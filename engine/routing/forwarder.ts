@@ -1,0 +1,133 @@
+/**
+ * The data plane of a mesh node: every envelope, local or from a neighbour, goes
+ * through `route`. It is delivered locally when addressed to this node, else sent
+ * to the destination when it is a neighbour, else to an upstream relay, else held
+ * until a route appears. Duplicates (by message id) are dropped, and every hop
+ * decrements the TTL. Pure data plus the hops' `send`, so the simulator and the
+ * tests drive the very same code.
+ */
+import { equals, toHex } from '../bytes.ts'
+import type { Clock } from '../ports/index.ts'
+import { decodeEnvelope, decrementTtl } from '../wire/index.ts'
+import type { Envelope } from '../wire/index.ts'
+import { createMailbox } from './mailbox.ts'
+import type { HeldEnvelope } from './mailbox.ts'
+import { createSeenCache } from './seenCache.ts'
+
+/** A neighbour's open link, as the data plane sees it. */
+export interface Hop {
+  /** 'upstream' links were dialed by this node (its relays); 'peer' links were accepted. */
+  readonly kind: 'upstream' | 'peer'
+  /** Queues envelopes on the link; it coalesces them into frames. */
+  send(envelopes: readonly Uint8Array[]): void
+}
+
+export type RouteResult = 'local' | 'forwarded' | 'held' | 'dropped'
+
+export interface ForwarderInit {
+  readonly self: Uint8Array
+  readonly clock: Clock
+  /** Called with every valid envelope addressed to this node. */
+  readonly deliverLocal: (envelope: Envelope) => void
+  /** Called when an envelope this node originated is handed to a neighbour. */
+  readonly onSent?: (messageId: string) => void
+  readonly seenWindowMs?: number
+  readonly maxSeen?: number
+  readonly mailboxPerDestination?: number
+}
+
+export interface ForwarderStats {
+  readonly forwarded: number
+  readonly delivered: number
+  readonly held: number
+  readonly dropped: number
+}
+
+export interface Forwarder {
+  /** Routes bytes that came from neighbour `from` (hex id), or from this node when null. */
+  route(bytes: Uint8Array, from: string | null): RouteResult
+  addHop(peerId: string, hop: Hop): void
+  removeHop(peerId: string, hop: Hop): void
+  stats(): ForwarderStats
+}
+
+export function createForwarder(init: ForwarderInit): Forwarder {
+  const selfHex = toHex(init.self)
+  const hops = new Map<string, Hop>()
+  const seen = createSeenCache({ windowMs: init.seenWindowMs ?? 10 * 60_000, maxEntries: init.maxSeen ?? 100_000 })
+  const mailbox = createMailbox(init.mailboxPerDestination ?? 1_000)
+  const counts = { forwarded: 0, delivered: 0, dropped: 0 }
+
+  const upstream = (exclude: string | null): Hop | undefined => {
+    for (const [id, hop] of hops) if (hop.kind === 'upstream' && id !== exclude) return hop
+    return undefined
+  }
+  const nextHop = (destination: string, from: string | null): Hop | undefined =>
+    hops.get(destination) ?? upstream(from)
+
+  const transmit = (hop: Hop, held: HeldEnvelope): void => {
+    hop.send([held.bytes])
+    counts.forwarded++
+    if (held.localId !== null) init.onSent?.(held.localId)
+  }
+
+  return {
+    route(bytes, from) {
+      let envelope: Envelope
+      try {
+        envelope = decodeEnvelope(bytes)
+      } catch {
+        counts.dropped++
+        return 'dropped'
+      }
+      const now = init.clock.now()
+      const { header } = envelope
+      const id = toHex(header.id)
+      if (header.expiresAt < now || !seen.add(id, now)) {
+        counts.dropped++
+        return 'dropped'
+      }
+      if (equals(header.destination, init.self)) {
+        counts.delivered++
+        init.deliverLocal(envelope)
+        return 'local'
+      }
+      let out = bytes
+      if (from !== null) {
+        if (header.ttl === 0) {
+          counts.dropped++
+          return 'dropped'
+        }
+        out = decrementTtl(bytes)
+      }
+      const destination = toHex(header.destination)
+      const held: HeldEnvelope = { bytes: out, expiresAt: header.expiresAt, localId: from === null ? id : null }
+      const hop = nextHop(destination, from)
+      if (hop) {
+        transmit(hop, held)
+        return 'forwarded'
+      }
+      if (!mailbox.hold(destination, held)) {
+        counts.dropped++
+        return 'dropped'
+      }
+      return 'held'
+    },
+    addHop(peerId, hop) {
+      if (peerId === selfHex) return
+      hops.set(peerId, hop)
+      const now = init.clock.now()
+      for (const held of mailbox.take(peerId, now)) transmit(hop, held)
+      // A new relay is a route to everyone this node could not reach before.
+      if (hop.kind === 'upstream') {
+        for (const destination of mailbox.destinations()) {
+          for (const held of mailbox.take(destination, now)) transmit(hop, held)
+        }
+      }
+    },
+    removeHop(peerId, hop) {
+      if (hops.get(peerId) === hop) hops.delete(peerId)
+    },
+    stats: () => ({ ...counts, held: mailbox.size }),
+  }
+}

@@ -1,0 +1,6 @@
+export { createForwarder } from './forwarder.ts'
+export type { Forwarder, ForwarderInit, ForwarderStats, Hop, RouteResult } from './forwarder.ts'
+export { createMailbox } from './mailbox.ts'
+export type { HeldEnvelope, Mailbox } from './mailbox.ts'
+export { createSeenCache } from './seenCache.ts'
+export type { SeenCache, SeenCacheInit } from './seenCache.ts'

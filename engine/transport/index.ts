@@ -1,0 +1,11 @@
+export { createMemoryNetwork } from './memoryTransport.ts'
+export type { MemoryNetwork } from './memoryTransport.ts'
+export { MAX_MESSAGE_BYTES, createLinkCore } from './linkCore.ts'
+export type { LinkCore, LinkCoreInit } from './linkCore.ts'
+export {
+  AddressInUseError,
+  DialError,
+  InvalidAddressError,
+  LinkClosedError,
+  MessageTooLargeError,
+} from './errors.ts'

@@ -1,0 +1,55 @@
+export { byteReader, MAX_VARINT } from './byteReader.ts'
+export type { ByteReader } from './byteReader.ts'
+export { byteWriter, isWellFormedText, varintLength } from './byteWriter.ts'
+export type { ByteWriter } from './byteWriter.ts'
+export {
+  decodeEnvelope,
+  decrementTtl,
+  DESTINATION_BYTES,
+  encodeEnvelope,
+  ENVELOPE_HEADER_BYTES,
+  ENVELOPE_VERSION,
+  envelopeAssociatedData,
+  MAX_ENVELOPE_BODY,
+  MESSAGE_ID_BYTES,
+} from './envelope.ts'
+export type { Envelope, EnvelopeHeader } from './envelope.ts'
+export {
+  FrameTooLargeError,
+  isWireError,
+  MalformedError,
+  TtlExhaustedError,
+  UnknownFrameTypeError,
+  UnsupportedVersionError,
+  WIRE_ERROR_NAMES,
+} from './errors.ts'
+export {
+  decodeLinkFrame,
+  encodeLinkFrame,
+  LINK_VERSION,
+  MAX_BATCH_ENVELOPES,
+  MAX_LINK_FRAME,
+  packEnvelopeFrames,
+} from './linkFrame.ts'
+export type { CloseReason, LinkFrame } from './linkFrame.ts'
+export {
+  BINDING_BYTES,
+  decodeMessageBody,
+  encodeMessageBody,
+  IDENTITY_BYTES,
+  MAX_TEXT_BYTES,
+  MESSAGE_BODY_VERSION,
+} from './messageBody.ts'
+export type { MessageBody, SenderProof } from './messageBody.ts'
+export {
+  displayNameProblem,
+  MAX_DISPLAY_NAME_BYTES,
+  MAX_DISPLAY_NAME_CHARS,
+  MAX_RELAY_URL_BYTES,
+  MAX_RELAYS,
+  readProfile,
+  relayListProblem,
+  relayUrlProblem,
+  writeProfile,
+} from './profileFields.ts'
+export type { Profile } from './profileFields.ts'

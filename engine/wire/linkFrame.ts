@@ -1,0 +1,154 @@
+/**
+ * What travels inside one Noise transport message on a link (DESIGN.md §3):
+ * `[version][type][body]`, decoded only here.
+ *
+ * Layout (big-endian):
+ *
+ *   version  u8  = 1
+ *   type     u8  1 = envelopes, 2 = ping, 3 = pong, 4 = close
+ *   envelopes: count varint (1..1024), then per envelope varint length (>= 1) + bytes
+ *   ping/pong: nonce u32, sentAt u48 (ms; pong echoes the ping's values)
+ *   close:     reason u8 (1 = shutdown, 2 = protocol, 3 = overload)
+ *
+ * Envelopes are batched because one frame per small message costs ~100x the
+ * CPU per message of a packed frame (DESIGN.md §8). Envelope bytes are opaque
+ * here; the receiver validates each with `decodeEnvelope`, so one bad envelope
+ * does not discard its batch.
+ */
+import { byteReader } from './byteReader.ts'
+import { byteWriter, varintLength } from './byteWriter.ts'
+import { FrameTooLargeError, MalformedError, UnknownFrameTypeError, UnsupportedVersionError } from './errors.ts'
+
+export const LINK_VERSION = 1
+/** A Noise transport message carries at most 65535 bytes incl. the 16-byte tag. */
+export const MAX_LINK_FRAME = 65_535 - 16
+export const MAX_BATCH_ENVELOPES = 1024
+
+export type CloseReason = 'shutdown' | 'protocol' | 'overload'
+
+export type LinkFrame =
+  | { readonly type: 'envelopes'; readonly envelopes: readonly Uint8Array[] }
+  | { readonly type: 'ping'; readonly nonce: number; readonly sentAt: number }
+  | { readonly type: 'pong'; readonly nonce: number; readonly sentAt: number }
+  | { readonly type: 'close'; readonly reason: CloseReason }
+
+const TYPE_ENVELOPES = 1
+const TYPE_PING = 2
+const TYPE_PONG = 3
+const TYPE_CLOSE = 4
+
+const CLOSE_REASONS: readonly CloseReason[] = ['shutdown', 'protocol', 'overload']
+
+/** Bytes of an 'envelopes' frame: version, type, count, and each length-prefixed envelope. */
+function batchSize(count: number, payload: number): number {
+  return 2 + varintLength(count) + payload
+}
+
+/** Throws FrameTooLargeError above MAX_LINK_FRAME. */
+export function encodeLinkFrame(frame: LinkFrame): Uint8Array {
+  if (frame.type === 'envelopes') {
+    const { envelopes } = frame
+    if (envelopes.length < 1 || envelopes.length > MAX_BATCH_ENVELOPES) {
+      throw new MalformedError(`envelope count ${envelopes.length} is outside 1..${MAX_BATCH_ENVELOPES}`)
+    }
+    let payload = 0
+    for (const e of envelopes) payload += varintLength(e.length) + e.length
+    const size = batchSize(envelopes.length, payload)
+    // Checked before allocating: a caller's oversized batch costs no copy.
+    if (size > MAX_LINK_FRAME) throw new FrameTooLargeError('link frame', size, MAX_LINK_FRAME)
+    const w = byteWriter(size)
+    w.u8(LINK_VERSION, 'link frame version')
+    w.u8(TYPE_ENVELOPES, 'link frame type')
+    w.varint(envelopes.length, 'envelope count')
+    for (const e of envelopes) w.lengthPrefixed(e, 'batched envelope', 1, MAX_LINK_FRAME)
+    return w.finish()
+  }
+  const w = byteWriter(16)
+  w.u8(LINK_VERSION, 'link frame version')
+  switch (frame.type) {
+    case 'ping':
+    case 'pong':
+      w.u8(frame.type === 'ping' ? TYPE_PING : TYPE_PONG, 'link frame type')
+      w.u32(frame.nonce, `${frame.type} nonce`)
+      w.u48(frame.sentAt, `${frame.type} sentAt`)
+      break
+    case 'close': {
+      const code = CLOSE_REASONS.indexOf(frame.reason)
+      if (code < 0) throw new MalformedError('close reason is unknown')
+      w.u8(TYPE_CLOSE, 'link frame type')
+      w.u8(code + 1, 'close reason')
+      break
+    }
+    default:
+      throw new MalformedError(`link frame type ${String((frame as { type: unknown }).type)} is unknown`)
+  }
+  return w.finish()
+}
+
+export function decodeLinkFrame(bytes: Uint8Array): LinkFrame {
+  if (bytes.length > MAX_LINK_FRAME) throw new FrameTooLargeError('link frame', bytes.length, MAX_LINK_FRAME)
+  const r = byteReader(bytes)
+  const version = r.u8('link frame version')
+  if (version !== LINK_VERSION) throw new UnsupportedVersionError('link frame', version)
+  const tag = r.u8('link frame type')
+  let frame: LinkFrame
+  switch (tag) {
+    case TYPE_ENVELOPES: {
+      const count = r.varint('envelope count')
+      if (count < 1 || count > MAX_BATCH_ENVELOPES) {
+        throw new MalformedError(`envelope count ${count} is outside 1..${MAX_BATCH_ENVELOPES}`)
+      }
+      const envelopes: Uint8Array[] = []
+      for (let i = 0; i < count; i++) envelopes.push(r.lengthPrefixed('batched envelope', 1, MAX_LINK_FRAME))
+      frame = { type: 'envelopes', envelopes }
+      break
+    }
+    case TYPE_PING:
+    case TYPE_PONG: {
+      const type = tag === TYPE_PING ? 'ping' : 'pong'
+      const nonce = r.u32(`${type} nonce`)
+      const sentAt = r.u48(`${type} sentAt`)
+      frame = { type, nonce, sentAt }
+      break
+    }
+    case TYPE_CLOSE: {
+      const code = r.u8('close reason')
+      const reason = CLOSE_REASONS[code - 1]
+      if (reason === undefined) throw new MalformedError(`close reason ${code} is unknown`)
+      frame = { type: 'close', reason }
+      break
+    }
+    default:
+      throw new UnknownFrameTypeError('link frame', tag)
+  }
+  r.end('link frame')
+  return frame
+}
+
+/**
+ * Packs encoded envelopes into as few 'envelopes' frames as fit under
+ * maxFrameBytes (default MAX_LINK_FRAME, and never above it), keeping order.
+ * Greedy filling is optimal here: with order kept, closing a frame early can
+ * never let a later frame hold more. An envelope that cannot fit alone throws
+ * FrameTooLargeError.
+ */
+export function packEnvelopeFrames(envelopes: readonly Uint8Array[], maxFrameBytes = MAX_LINK_FRAME): Uint8Array[] {
+  const max = Math.min(maxFrameBytes, MAX_LINK_FRAME)
+  const frames: Uint8Array[] = []
+  let batch: Uint8Array[] = []
+  let payload = 0
+  for (const envelope of envelopes) {
+    const cost = varintLength(envelope.length) + envelope.length
+    if (batchSize(1, cost) > max) throw new FrameTooLargeError('envelope in a link frame', batchSize(1, cost), max)
+    const full = batch.length === MAX_BATCH_ENVELOPES || batchSize(batch.length + 1, payload + cost) > max
+    if (batch.length > 0 && full) {
+      frames.push(encodeLinkFrame({ type: 'envelopes', envelopes: batch }))
+      batch = []
+      payload = 0
+    }
+    batch.push(envelope)
+    payload += cost
+  }
+  if (batch.length > 0) frames.push(encodeLinkFrame({ type: 'envelopes', envelopes: batch }))
+  return frames
+}

@@ -1,0 +1,90 @@
+/**
+ * The plaintext inside a sealed envelope body. Sealed sender (DESIGN.md §3):
+ * the sender's identity travels here, so only the recipient learns it.
+ *
+ * Layout (big-endian):
+ *
+ *   version    u8   = 1
+ *   type       u8   1 = text, 2 = intro
+ *   identity   32   sender's Ed25519 public key
+ *   binding    64   signature binding the sender's Noise static key to identity
+ *   sentAt     u48  ms since the Unix epoch, the sender's clock
+ *   then for text:   text (varint length 1..16384 + UTF-8)
+ *   then for intro:  displayName (varint length + UTF-8, rules in profileFields.ts)
+ *                    relay count u8 (0..4), relays (varint length + UTF-8 each)
+ *
+ * The text cap is in UTF-8 bytes, not characters: it is what bounds the
+ * sealed size, whatever the script.
+ */
+import { byteReader } from './byteReader.ts'
+import { byteWriter } from './byteWriter.ts'
+import { MalformedError, UnknownFrameTypeError, UnsupportedVersionError } from './errors.ts'
+import { readProfile, writeProfile } from './profileFields.ts'
+
+export const MESSAGE_BODY_VERSION = 1
+export const IDENTITY_BYTES = 32
+export const BINDING_BYTES = 64
+export const MAX_TEXT_BYTES = 16_384
+
+export interface SenderProof {
+  /** Sender's 32-byte Ed25519 public key. */
+  readonly identity: Uint8Array
+  /** 64-byte signature binding the sender's Noise static key to identity. */
+  readonly binding: Uint8Array
+}
+
+export type MessageBody =
+  | {
+      readonly type: 'text'
+      readonly sender: SenderProof
+      /** ms since the Unix epoch, integer in 0..2^48-1. */
+      readonly sentAt: number
+      /** Well-formed Unicode, 1..MAX_TEXT_BYTES bytes of UTF-8. */
+      readonly text: string
+    }
+  | {
+      readonly type: 'intro'
+      readonly sender: SenderProof
+      readonly sentAt: number
+      readonly displayName: string
+      readonly relays: readonly string[]
+    }
+
+const TYPE_TEXT = 1
+const TYPE_INTRO = 2
+
+export function encodeMessageBody(body: MessageBody): Uint8Array {
+  const w = byteWriter(128 + (body.type === 'text' ? body.text.length * 3 : 0))
+  w.u8(MESSAGE_BODY_VERSION, 'message body version')
+  const type = body.type
+  if (type === 'text') w.u8(TYPE_TEXT, 'message body type')
+  else if (type === 'intro') w.u8(TYPE_INTRO, 'message body type')
+  else throw new MalformedError(`message body type ${String(type)} is unknown`)
+  w.bytes(body.sender.identity, 'sender identity', IDENTITY_BYTES)
+  w.bytes(body.sender.binding, 'sender binding', BINDING_BYTES)
+  w.u48(body.sentAt, 'message sentAt')
+  if (body.type === 'text') w.utf8(body.text, 'message text', 1, MAX_TEXT_BYTES)
+  else writeProfile(w, body)
+  return w.finish()
+}
+
+export function decodeMessageBody(bytes: Uint8Array): MessageBody {
+  const r = byteReader(bytes)
+  const version = r.u8('message body version')
+  if (version !== MESSAGE_BODY_VERSION) throw new UnsupportedVersionError('message body', version)
+  const tag = r.u8('message body type')
+  if (tag !== TYPE_TEXT && tag !== TYPE_INTRO) throw new UnknownFrameTypeError('message body', tag)
+  const identity = r.bytes(IDENTITY_BYTES, 'sender identity')
+  const binding = r.bytes(BINDING_BYTES, 'sender binding')
+  const sender: SenderProof = { identity, binding }
+  const sentAt = r.u48('message sentAt')
+  let body: MessageBody
+  if (tag === TYPE_TEXT) {
+    body = { type: 'text', sender, sentAt, text: r.utf8('message text', 1, MAX_TEXT_BYTES) }
+  } else {
+    const { displayName, relays } = readProfile(r)
+    body = { type: 'intro', sender, sentAt, displayName, relays }
+  }
+  r.end('message body')
+  return body
+}

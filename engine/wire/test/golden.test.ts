@@ -1,0 +1,110 @@
+/** Golden vectors: see README.md for how golden.json was produced (independently of this code). */
+import { describe, expect, it } from 'vitest'
+import { fromHex, toHex } from '../../bytes.ts'
+import { decodeEnvelope, encodeEnvelope, envelopeAssociatedData } from '../envelope.ts'
+import type { Envelope } from '../envelope.ts'
+import { decodeLinkFrame, encodeLinkFrame } from '../linkFrame.ts'
+import type { CloseReason, LinkFrame } from '../linkFrame.ts'
+import { decodeMessageBody, encodeMessageBody } from '../messageBody.ts'
+import type { MessageBody } from '../messageBody.ts'
+import { expectTypedError, expectTypedOrCanonical, flipBit } from './arbitraries.ts'
+import golden from './golden.json'
+
+function toEnvelope(v: (typeof golden.envelopes)[number]): Envelope {
+  return {
+    header: { version: 1, id: fromHex(v.id), destination: fromHex(v.destination), ttl: v.ttl, expiresAt: v.expiresAt },
+    body: fromHex(v.body),
+  }
+}
+
+interface GoldenBody {
+  type: string
+  identity: string
+  binding: string
+  sentAt: number
+  text?: string
+  displayName?: string
+  relays?: string[]
+}
+
+function toMessageBody(v: GoldenBody): MessageBody {
+  const sender = { identity: fromHex(v.identity), binding: fromHex(v.binding) }
+  if (v.type === 'text') return { type: 'text', sender, sentAt: v.sentAt, text: v.text! }
+  return { type: 'intro', sender, sentAt: v.sentAt, displayName: v.displayName!, relays: v.relays! }
+}
+
+interface GoldenFrame {
+  type: string
+  envelopes?: string[]
+  nonce?: number
+  sentAt?: number
+  reason?: string
+}
+
+function toLinkFrame(v: GoldenFrame): LinkFrame {
+  switch (v.type) {
+    case 'envelopes':
+      return { type: 'envelopes', envelopes: v.envelopes!.map(fromHex) }
+    case 'ping':
+    case 'pong':
+      return { type: v.type, nonce: v.nonce!, sentAt: v.sentAt! }
+    default:
+      return { type: 'close', reason: v.reason as CloseReason }
+  }
+}
+
+describe('golden vectors', () => {
+  it('covers every format and every link frame variant', () => {
+    expect(golden.envelopes.length).toBeGreaterThanOrEqual(3)
+    expect(new Set(golden.messageBodies.map((v) => v.value.type))).toEqual(new Set(['text', 'intro']))
+    expect(new Set(golden.linkFrames.map((v) => v.value.type))).toEqual(new Set(['envelopes', 'ping', 'pong', 'close']))
+  })
+
+  for (const vector of golden.envelopes) {
+    it(`envelope: ${vector.name}`, () => {
+      const envelope = toEnvelope(vector)
+      expect(toHex(encodeEnvelope(envelope))).toBe(vector.encoded)
+      expect(toHex(envelopeAssociatedData(envelope.header))).toBe(vector.associatedData)
+      expect(decodeEnvelope(fromHex(vector.encoded))).toEqual(envelope)
+    })
+  }
+
+  for (const vector of golden.messageBodies) {
+    it(`message body: ${vector.name}`, () => {
+      const body = toMessageBody(vector.value)
+      expect(toHex(encodeMessageBody(body))).toBe(vector.encoded)
+      expect(decodeMessageBody(fromHex(vector.encoded))).toEqual(body)
+    })
+  }
+
+  for (const vector of golden.linkFrames) {
+    it(`link frame: ${vector.name}`, () => {
+      const frame = toLinkFrame(vector.value)
+      expect(toHex(encodeLinkFrame(frame))).toBe(vector.encoded)
+      expect(decodeLinkFrame(fromHex(vector.encoded))).toEqual(frame)
+    })
+  }
+
+  it('batched envelopes inside a golden frame decode as golden envelopes', () => {
+    const frame = decodeLinkFrame(fromHex(golden.linkFrames[0]!.encoded))
+    if (frame.type !== 'envelopes') throw new Error('expected an envelopes frame')
+    expect(decodeEnvelope(frame.envelopes[0]!)).toEqual(toEnvelope(golden.envelopes[0]!))
+  })
+
+  it('every bit flip and every truncation of every vector is typed (or a different canonical value)', () => {
+    const formats: [string[], (b: Uint8Array) => unknown, (v: never) => Uint8Array][] = [
+      [golden.envelopes.map((v) => v.encoded), decodeEnvelope, encodeEnvelope],
+      [golden.messageBodies.map((v) => v.encoded), decodeMessageBody, encodeMessageBody],
+      [golden.linkFrames.map((v) => v.encoded), decodeLinkFrame, encodeLinkFrame],
+    ]
+    for (const [vectors, decode, encode] of formats) {
+      for (const hex of vectors) {
+        const bytes = fromHex(hex)
+        for (let bit = 0; bit < bytes.length * 8; bit++) {
+          expectTypedOrCanonical(flipBit(bytes, bit), decode, encode as (v: unknown) => Uint8Array)
+        }
+        for (let cut = 0; cut < bytes.length; cut++) expectTypedError(() => decode(bytes.subarray(0, cut)))
+      }
+    }
+  })
+})

@@ -1,0 +1,68 @@
+# Independent generator of the golden vectors (see README.md). Run from the repo root:
+#   python3 engine/wire/test/goldenVectors.py
+import base64, hashlib, json, struct
+
+def seq(n, start): return bytes((start + i) & 0xff for i in range(n))
+def varint(n):
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7f) | 0x80); n >>= 7
+    out.append(n)
+    return bytes(out)
+def lp(b): return varint(len(b)) + b
+def u48(v): return struct.pack('>Q', v)[2:]
+
+def envelope(name, id, dest, ttl, expires, body):
+    ad = bytes([1]) + id + dest + u48(expires)
+    enc = bytes([1]) + id + dest + bytes([ttl]) + u48(expires) + lp(body)
+    return {'name': name, 'id': id.hex(), 'destination': dest.hex(), 'ttl': ttl, 'expiresAt': expires,
+            'body': body.hex(), 'encoded': enc.hex(), 'associatedData': ad.hex()}
+
+envelopes = [
+    envelope('minimal: ttl 0, epoch, 1-byte body', seq(16, 0), seq(32, 0x20), 0, 0, bytes([0])),
+    envelope('130-byte body: 2-byte length varint', seq(16, 0xf0), seq(32, 0x80), 16, 1735689600000, seq(130, 0)),
+    envelope('max ttl and expiry', bytes(16), b'\xff' * 32, 255, 2**48 - 1, b'sealed'),
+]
+
+identity, binding = seq(32, 0x40), seq(64, 0x60)
+head = lambda t, sent: bytes([1, t]) + identity + binding + u48(sent)
+sender = {'identity': identity.hex(), 'binding': binding.hex()}
+relays = ['wss://relay.example.org/mesh', 'ws://192.168.1.20:8080']
+message_bodies = [
+    {'name': 'text with CJK and emoji', 'value': {'type': 'text', **sender, 'sentAt': 1735689600000, 'text': 'Hello, 世界 👋'},
+     'encoded': (head(1, 1735689600000) + lp('Hello, 世界 👋'.encode())).hex()},
+    {'name': 'intro with two relays', 'value': {'type': 'intro', **sender, 'sentAt': 1735689600001, 'displayName': 'Zoë', 'relays': relays},
+     'encoded': (head(2, 1735689600001) + lp('Zoë'.encode()) + bytes([2]) + b''.join(lp(r.encode()) for r in relays)).hex()},
+    {'name': 'intro without relays', 'value': {'type': 'intro', **sender, 'sentAt': 0, 'displayName': 'A', 'relays': []},
+     'encoded': (head(2, 0) + lp(b'A') + bytes([0])).hex()},
+]
+
+batch = [bytes.fromhex(envelopes[0]['encoded']), bytes([0xaa, 0xbb, 0xcc])]
+link_frames = [
+    {'name': 'envelopes batch of 2', 'value': {'type': 'envelopes', 'envelopes': [b.hex() for b in batch]},
+     'encoded': (bytes([1, 1]) + varint(len(batch)) + b''.join(lp(b) for b in batch)).hex()},
+    {'name': 'ping', 'value': {'type': 'ping', 'nonce': 0x01020304, 'sentAt': 1735689600000},
+     'encoded': (bytes([1, 2]) + struct.pack('>I', 0x01020304) + u48(1735689600000)).hex()},
+    {'name': 'pong', 'value': {'type': 'pong', 'nonce': 0xfffffffe, 'sentAt': 1735689600123},
+     'encoded': (bytes([1, 3]) + struct.pack('>I', 0xfffffffe) + u48(1735689600123)).hex()},
+    {'name': 'close shutdown', 'value': {'type': 'close', 'reason': 'shutdown'}, 'encoded': '010401'},
+    {'name': 'close protocol', 'value': {'type': 'close', 'reason': 'protocol'}, 'encoded': '010402'},
+    {'name': 'close overload', 'value': {'type': 'close', 'reason': 'overload'}, 'encoded': '010403'},
+]
+
+def offer(name, ident, static, bind, display, relays):
+    body = bytes([1]) + ident + static + bind + lp(display.encode()) + bytes([len(relays)]) + b''.join(lp(r.encode()) for r in relays)
+    code = 'SOV1' + base64.b32encode(body + hashlib.sha256(body).digest()[:4]).decode().rstrip('=')
+    return {'name': name, 'identity': ident.hex(), 'staticKey': static.hex(), 'binding': bind.hex(),
+            'displayName': display, 'relays': relays, 'code': code}
+
+offers = [
+    offer('one relay', seq(32, 0xa0), seq(32, 0xc0), seq(64, 0), 'Ada Lovelace', ['wss://relay.example.org']),
+    offer('no relays, CJK and emoji ZWJ name', seq(32, 0x10), seq(32, 0x30), seq(64, 0x50), '李 👩\u200d💻', []),
+    offer('four relays', b'\x01' * 32, b'\x02' * 32, b'\x03' * 64, 'Relay Hub',
+          ['wss://a.example.org', 'wss://b.example.org:8443/x', 'ws://10.0.0.1:9000', 'ws://[::1]:9001/mesh?room=1']),
+]
+
+dump = lambda obj: json.dumps(obj, indent=2, ensure_ascii=False) + '\n'
+open('engine/wire/test/golden.json', 'w').write(dump({'envelopes': envelopes, 'messageBodies': message_bodies, 'linkFrames': link_frames}))
+open('engine/offer/test/golden.json', 'w').write(dump({'offers': offers}))

@@ -1,0 +1,155 @@
+/**
+ * One neighbour link: connecting → handshaking → open → (waiting → connecting …) →
+ * closed. Outbound links (dialed to an address) come back after a failure with
+ * exponential backoff and jitter; inbound links (accepted) end when they close.
+ * The parent (meshNode) hears LINK_OPEN / LINK_DOWN / LINK_STATE.
+ */
+import { assign, sendParent, setup } from 'xstate'
+import type { Link } from '../engine/ports/index.ts'
+import type { Hop } from '../engine/routing/index.ts'
+import { createLinkChannel } from './linkChannel.ts'
+import type { LinkChannel } from './linkChannel.ts'
+import { createHop, dialActor, handshakeActor, sessionActor } from './linkActors.ts'
+import type { LinkDeps, OpenedLink } from './linkActors.ts'
+
+export const BACKOFF_BASE_MS = 1_000
+export const BACKOFF_CAP_MS = 30_000
+export const HANDSHAKE_TIMEOUT_MS = 10_000
+
+export interface PeerLinkInput {
+  readonly deps: LinkDeps
+  /** Address to dial (outbound), or null for an accepted link. */
+  readonly address: string | null
+  /** An accepted link (inbound); absent for outbound. */
+  readonly link?: Link
+  /** Uniform in [0, 1): jitter source, injected so tests are deterministic. */
+  readonly jitter: () => number
+}
+
+export interface PeerLinkContext {
+  readonly deps: LinkDeps
+  readonly address: string | null
+  readonly jitter: () => number
+  readonly channel: LinkChannel | null
+  readonly opened: OpenedLink | null
+  readonly hop: ReturnType<typeof createHop> | null
+  /** Consecutive failures since the last open link. */
+  readonly attempt: number
+  readonly lastError: string | null
+}
+
+export type PeerLinkEvent = { type: 'CLOSE' } | { type: 'LINK_DOWN'; reason: string }
+
+/** Events the parent receives. */
+export type PeerLinkParentEvent =
+  | { type: 'LINK_OPEN'; peerId: string; hop: Hop }
+  | { type: 'LINK_DOWN'; peerId: string; hop: Hop }
+  | { type: 'LINK_STATE' }
+
+/** Equal jitter: half the exponential step, plus up to another half at random. */
+export function backoffDelay(attempt: number, jitter: number): number {
+  const step = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1))
+  return Math.round(step / 2 + (step / 2) * jitter)
+}
+
+const errorName = (error: unknown): string => (error instanceof Error ? error.name : 'Error')
+
+export const peerLinkMachine = setup({
+  types: {
+    context: {} as PeerLinkContext,
+    events: {} as PeerLinkEvent,
+    input: {} as PeerLinkInput,
+  },
+  actors: { dial: dialActor, handshake: handshakeActor, session: sessionActor },
+  guards: {
+    isInbound: ({ context }) => context.channel !== null && context.address === null,
+    canRetry: ({ context }) => context.address !== null,
+  },
+  delays: {
+    backoff: ({ context }) => backoffDelay(context.attempt, context.jitter()),
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+  },
+  actions: {
+    closeLink: ({ context }) => context.channel?.link.close('closed'),
+    notifyState: sendParent({ type: 'LINK_STATE' }),
+    notifyOpen: sendParent(({ context }) => ({ type: 'LINK_OPEN', peerId: context.opened!.peerId, hop: context.hop! })),
+    notifyDown: sendParent(({ context }) => ({ type: 'LINK_DOWN', peerId: context.opened!.peerId, hop: context.hop! })),
+    forgetLink: assign({ channel: null, opened: null, hop: null }),
+    countFailure: assign({ attempt: ({ context }) => context.attempt + 1 }),
+  },
+}).createMachine({
+  id: 'peerLink',
+  context: ({ input }) => ({
+    deps: input.deps,
+    address: input.address,
+    jitter: input.jitter,
+    channel: input.link ? createLinkChannel(input.link) : null,
+    opened: null,
+    hop: null,
+    attempt: 0,
+    lastError: null,
+  }),
+  initial: 'start',
+  on: { CLOSE: '.closed' },
+  states: {
+    start: {
+      always: [{ guard: 'isInbound', target: 'handshaking' }, { target: 'connecting' }],
+    },
+    connecting: {
+      entry: 'notifyState',
+      invoke: {
+        src: 'dial',
+        input: ({ context }) => ({ transport: context.deps.transport, address: context.address! }),
+        onDone: { target: 'handshaking', actions: assign({ channel: ({ event }) => event.output }) },
+        onError: { target: 'failed', actions: assign({ lastError: ({ event }) => errorName(event.error) }) },
+      },
+    },
+    handshaking: {
+      entry: 'notifyState',
+      invoke: {
+        src: 'handshake',
+        input: ({ context }) => ({ channel: context.channel!, deps: context.deps, initiator: context.address !== null }),
+        onDone: {
+          target: 'open',
+          actions: assign({
+            opened: ({ event }) => event.output,
+            hop: ({ context, event }) =>
+              createHop(context.address === null ? 'peer' : 'upstream', context.channel!.link, event.output.session),
+            attempt: 0,
+            lastError: null,
+          }),
+        },
+        onError: { target: 'failed', actions: assign({ lastError: ({ event }) => errorName(event.error) }) },
+      },
+      after: { handshakeTimeout: { target: 'failed', actions: assign({ lastError: 'HandshakeTimeout' }) } },
+    },
+    open: {
+      entry: ['notifyOpen', 'notifyState'],
+      exit: 'notifyDown',
+      invoke: {
+        src: 'session',
+        input: ({ context }) => ({
+          channel: context.channel!,
+          opened: context.opened!,
+          hop: context.hop!,
+          deps: context.deps,
+        }),
+      },
+      on: { LINK_DOWN: { target: 'failed', actions: assign({ lastError: ({ event }) => event.reason }) } },
+    },
+    failed: {
+      entry: ['closeLink', 'forgetLink', 'countFailure'],
+      always: [{ guard: 'canRetry', target: 'waiting' }, { target: 'closed' }],
+    },
+    waiting: {
+      entry: 'notifyState',
+      after: { backoff: 'connecting' },
+    },
+    closed: {
+      type: 'final',
+      entry: ['closeLink', 'notifyState'],
+    },
+  },
+})
+
+export type PeerLinkState = 'start' | 'connecting' | 'handshaking' | 'open' | 'failed' | 'waiting' | 'closed'

@@ -1,0 +1,42 @@
+/**
+ * `npm start` / `npm run relay`: runs the relay daemon on HOST:PORT (default
+ * 127.0.0.1:8080) with its identity in DATA_DIR, serving the web app from
+ * STATIC_DIR (default dist/). Stops cleanly on SIGINT/SIGTERM.
+ */
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { startRelay } from './relayServer.ts'
+
+const host = process.env.HOST ?? '127.0.0.1'
+const port = Number(process.env.PORT ?? 8080)
+const dataDir = resolve(process.env.DATA_DIR ?? '.data/relay')
+const staticDir = resolve(process.env.STATIC_DIR ?? 'dist')
+
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`PORT must be a port number, got "${process.env.PORT}".`)
+  process.exit(2)
+}
+
+try {
+  const hasApp = existsSync(`${staticDir}/index.html`)
+  const relay = await startRelay({ host, port, dataDir, ...(hasApp ? { staticDir } : {}) })
+  console.log(`Sovereign relay ${relay.fingerprint}`)
+  console.log(hasApp ? `Open ${relay.httpUrl} in two browser profiles to chat.` : `No web app in ${staticDir}: run \`npm run build\`.`)
+  console.log(`Links: ${relay.linkUrl}   Health: ${relay.httpUrl}/healthz`)
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    console.log(`${signal}: closing links…`)
+    relay.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code
+  console.error(code === 'EADDRINUSE' ? `Port ${port} on ${host} is in use: set PORT to another one.` : `Relay failed to start: ${(error as Error).message}`)
+  process.exit(1)
+}

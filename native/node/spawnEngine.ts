@@ -1,0 +1,25 @@
+/**
+ * Starts an engine in a worker_threads worker and wraps it with Comlink: what the
+ * CLI and the integration tests use to run a full node off the main thread.
+ */
+import { Worker } from 'node:worker_threads'
+import * as Comlink from 'comlink'
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
+import type { EngineApi } from '../../workers/api.ts'
+
+export interface EngineWorker {
+  readonly api: Comlink.Remote<EngineApi>
+  terminate(): Promise<void>
+}
+
+export function spawnEngine(init: { dataDir: string }): EngineWorker {
+  const worker = new Worker(new URL('./engineWorker.ts', import.meta.url), { workerData: { dataDir: init.dataDir } })
+  const api = Comlink.wrap<EngineApi>(nodeEndpoint(worker))
+  return {
+    api,
+    async terminate() {
+      api[Comlink.releaseProxy]()
+      await worker.terminate()
+    },
+  }
+}

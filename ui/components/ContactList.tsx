@@ -1,0 +1,63 @@
+import { For, Show, type JSX } from 'solid-js'
+import { useEngine } from '../lib/engine.ts'
+import { formatTime, initial } from '../lib/format.ts'
+
+export interface ContactListProps {
+  readonly selected: string | null
+  readonly onSelect: (contactId: string) => void
+}
+
+export function ContactList(props: ContactListProps): JSX.Element {
+  const engine = useEngine()
+  return (
+    <Show
+      when={engine.contacts().length > 0}
+      fallback={<p class="placeholder">No contacts yet. Swap offer codes to start a chat.</p>}
+    >
+      <ul class="contacts">
+        <For each={engine.contacts()}>
+          {(contact) => (
+            <li>
+              <button
+                type="button"
+                class="contact"
+                data-testid="contact-item"
+                aria-current={props.selected === contact.id ? 'true' : undefined}
+                onClick={() => props.onSelect(contact.id)}
+              >
+                <span class="avatar" aria-hidden="true">
+                  {initial(contact.displayName)}
+                </span>
+                <span class="contact__body">
+                  <span class="contact__name" data-testid="contact-name">
+                    {contact.displayName}
+                  </span>
+                  <span class="contact__preview">
+                    <Show when={engine.lastMessage(contact.id)} fallback={<>Fingerprint {contact.fingerprint}</>}>
+                      {(last) => (
+                        <>
+                          {last().direction === 'out' ? 'You: ' : ''}
+                          {last().text}
+                        </>
+                      )}
+                    </Show>
+                  </span>
+                </span>
+                <span class="contact__meta">
+                  <Show when={engine.lastMessage(contact.id)}>
+                    {(last) => <span class="contact__time">{formatTime(last().timestamp)}</span>}
+                  </Show>
+                  <Show when={engine.unread(contact.id) > 0}>
+                    <span class="badge" aria-label={`${engine.unread(contact.id)} unread`}>
+                      {engine.unread(contact.id)}
+                    </span>
+                  </Show>
+                </span>
+              </button>
+            </li>
+          )}
+        </For>
+      </ul>
+    </Show>
+  )
+}

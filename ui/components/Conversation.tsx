@@ -1,0 +1,122 @@
+import { createEffect, createSignal, For, on, Show, type JSX } from 'solid-js'
+import { useEngine } from '../lib/engine.ts'
+import { errorText } from '../lib/errorText.ts'
+import { initial } from '../lib/format.ts'
+import { Composer } from './Composer.tsx'
+import { MessageBubble } from './MessageBubble.tsx'
+
+export interface ConversationProps {
+  readonly contactId: string
+  readonly onBack: () => void
+}
+
+/** Distance from the bottom, in px, under which new messages keep the view pinned. */
+const PIN_SLACK = 96
+
+export function Conversation(props: ConversationProps): JSX.Element {
+  const engine = useEngine()
+  const contact = () => engine.contact(props.contactId)
+  const messages = () => engine.messages(props.contactId)
+  const [loadingEarlier, setLoadingEarlier] = createSignal(false)
+  const [earlierError, setEarlierError] = createSignal<string | null>(null)
+  let list: HTMLDivElement | undefined
+  let pinned = true
+
+  const scrollToEnd = (): void => {
+    if (list !== undefined) list.scrollTop = list.scrollHeight
+  }
+
+  // Follow the conversation as it grows, unless the reader scrolled up to read.
+  createEffect(
+    on(
+      () => messages().at(-1)?.id,
+      () => {
+        const newest = messages().at(-1)
+        if (pinned || newest?.direction === 'out') requestAnimationFrame(scrollToEnd)
+      },
+    ),
+  )
+
+  const loadEarlier = async (): Promise<void> => {
+    if (list === undefined) return
+    const fromBottom = list.scrollHeight - list.scrollTop
+    setLoadingEarlier(true)
+    setEarlierError(null)
+    try {
+      await engine.loadEarlier(props.contactId)
+      // Keep the message the reader was looking at in place.
+      requestAnimationFrame(() => {
+        if (list !== undefined) list.scrollTop = list.scrollHeight - fromBottom
+      })
+    } catch (err) {
+      setEarlierError(errorText(err, 'Older messages could not be loaded.'))
+    } finally {
+      setLoadingEarlier(false)
+    }
+  }
+
+  return (
+    <Show when={contact()}>
+      {(c) => (
+        <section class="conversation" aria-label={`Conversation with ${c().displayName}`}>
+          <header class="conversation__head">
+            <button type="button" class="button button--ghost back" onClick={() => props.onBack()} aria-label="Back to chats">
+              ←
+            </button>
+            <span class="avatar" aria-hidden="true">
+              {initial(c().displayName)}
+            </span>
+            <div class="conversation__who">
+              <h1 class="conversation__name">{c().displayName}</h1>
+              <p class="conversation__sub">End-to-end encrypted · {c().fingerprint}</p>
+            </div>
+            <details class="safety">
+              <summary>Safety number</summary>
+              <div class="safety__body">
+                <p class="hint">
+                  Compare these digits with {c().displayName} in person or on a call. If they match, nobody is in the
+                  middle.
+                </p>
+                <p class="safety__digits" data-testid="safety-number">
+                  {c().safetyNumber}
+                </p>
+              </div>
+            </details>
+          </header>
+
+          <div
+            class="messages"
+            ref={list}
+            onScroll={(e) => {
+              const el = e.currentTarget
+              pinned = el.scrollHeight - el.scrollTop - el.clientHeight < PIN_SLACK
+            }}
+          >
+            <Show when={engine.hasEarlier(props.contactId)}>
+              <div class="messages__earlier">
+                <button type="button" class="button button--ghost button--small" disabled={loadingEarlier()} onClick={loadEarlier}>
+                  {loadingEarlier() ? 'Loading…' : 'Load earlier messages'}
+                </button>
+                <Show when={earlierError()}>{(m) => <p class="alert" role="alert">{m()}</p>}</Show>
+              </div>
+            </Show>
+            <Show
+              when={messages().length > 0}
+              fallback={
+                <p class="placeholder placeholder--center">
+                  No messages yet. Say hello — only {c().displayName} can read it.
+                </p>
+              }
+            >
+              <ol class="messages__list" aria-live="polite">
+                <For each={messages()}>{(m) => <MessageBubble message={m} />}</For>
+              </ol>
+            </Show>
+          </div>
+
+          <Composer contactId={props.contactId} contactName={c().displayName} />
+        </section>
+      )}
+    </Show>
+  )
+}

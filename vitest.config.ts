@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['{engine,machines,workers,native,ui,bench,test}/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+    coverage: {
+      provider: 'v8',
+      include: ['engine/**/*.ts', 'machines/**/*.ts', 'workers/**/*.ts', 'native/**/*.ts'],
+      exclude: ['**/test/**'],
+      reporter: ['text-summary', 'json-summary'],
+    },
+  },
+})

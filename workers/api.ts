@@ -1,0 +1,39 @@
+/**
+ * The engine's API as the page sees it through Comlink (the control plane).
+ * Plain, structured-clone-able values only. Errors arrive as `Error`s whose
+ * `name` is one of the typed engine errors (`InvalidOfferError`, `NoProfileError`, …).
+ */
+
+import type { ContactView, HistoryQuery, LinkView, MessageView, ProfileView, EngineEvent } from '../engine/messenger/views.ts'
+
+export type {
+  ContactView,
+  EngineEvent,
+  HistoryQuery,
+  LinkView,
+  MessageStatus,
+  MessageView,
+  ProfileView,
+} from '../engine/messenger/views.ts'
+
+export interface EngineApi {
+  /** The local profile, or null before onboarding. */
+  profile(): Promise<ProfileView | null>
+  /** Creates the identity and profile; `InvalidDisplayNameError` on an empty or over-long name. */
+  createProfile(displayName: string): Promise<ProfileView>
+  /** This user's connection offer code (identity, name, relay addresses, checksum). */
+  createOffer(): Promise<string>
+  /** Adds the contact in `code`; `InvalidOfferError` with a readable message on a bad code. */
+  acceptOffer(code: string): Promise<ContactView>
+  contacts(): Promise<ContactView[]>
+  /** Queues an end-to-end encrypted message; it is stored before it is sent. */
+  send(contactId: string, text: string): Promise<MessageView>
+  /** A page of the conversation, oldest first. */
+  history(contactId: string, query?: HistoryQuery): Promise<MessageView[]>
+  /** Keeps a link to the relay at `url` (ws:// or wss://), reconnecting with backoff. */
+  connect(relayUrl: string): Promise<void>
+  links(): Promise<LinkView[]>
+  /** Events arrive in batches; returns an id for `unsubscribe`. Pass a `Comlink.proxy`. */
+  subscribe(listener: (events: EngineEvent[]) => void): Promise<number>
+  unsubscribe(id: number): Promise<void>
+}
