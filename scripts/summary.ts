@@ -4,12 +4,17 @@
  */
 import { readFileSync } from 'node:fs'
 
+interface FileResult {
+  status: string
+  assertionResults: { status: string }[]
+}
+
 interface VitestReport {
   numPassedTests: number
   numFailedTests: number
   numPendingTests: number
   numTodoTests: number
-  numFailedTestSuites: number
+  testResults: FileResult[]
 }
 
 const path = process.argv[2]
@@ -20,8 +25,11 @@ try {
   console.log('0 passed, 1 failed')
   process.exit(1)
 }
-// A suite that failed to load has no failed tests of its own; count it.
-const failed = report.numFailedTests + report.numFailedTestSuites
+// A file that failed to load (a syntax or import error) has no failed test of its own: count it once.
+const brokenFiles = report.testResults.filter(
+  (file) => file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed'),
+).length
+const failed = report.numFailedTests + brokenFiles
 const skipped = report.numPendingTests + report.numTodoTests
 console.log(`${report.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
 process.exit(failed > 0 ? 1 : 0)

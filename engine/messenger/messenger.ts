@@ -15,7 +15,7 @@ import {
 } from '../identity/index.ts'
 import type { Identity } from '../identity/index.ts'
 import { decodeOffer, encodeOffer } from '../offer/index.ts'
-import { decodeEnvelope } from '../wire/index.ts'
+import { decodeEnvelope, isWellFormedText } from '../wire/index.ts'
 import type { Envelope, MessageBody } from '../wire/index.ts'
 import { openEnvelope, sealEnvelope } from './sealEnvelope.ts'
 import { normalizeDisplayName } from './displayName.ts'
@@ -131,7 +131,9 @@ export function createMessenger(c: MessengerComponents): Messenger {
     profile: () => profile,
     identity: requireIdentity,
     async createProfile(displayName) {
-      if (me) throw new ProfileExistsError()
+      // The store, not memory, says whether this device has an identity: a messenger
+      // that was never load()ed must not overwrite (and so lose) the stored one.
+      if (me || (await store.get(keys.identity))) throw new ProfileExistsError()
       const record: ProfileRecord = { displayName: normalizeDisplayName(displayName), createdAt: clock.now() }
       const identity = generateIdentity(crypto, random)
       await store.batch([
@@ -163,14 +165,19 @@ export function createMessenger(c: MessengerComponents): Messenger {
         throw new InvalidMessageError('That is your own offer code. Paste the code of the person you want to add.')
       }
       const contactId = toHex(offer.identity)
-      const record: ContactRecord = (await getContact(contactId)) ?? {
-        id: contactId,
-        displayName: offer.displayName,
-        staticKey: toHex(offer.staticKey),
-        binding: toHex(offer.binding),
-        relays: offer.relays,
-        addedAt: clock.now(),
-      }
+      const known = await getContact(contactId)
+      // A contact first met through their intro has no relays (intros carry none);
+      // the offer's relays are where their mail can reach them, so keep them.
+      const record: ContactRecord = known
+        ? { ...known, relays: [...new Set([...known.relays, ...offer.relays])] }
+        : {
+            id: contactId,
+            displayName: offer.displayName,
+            staticKey: toHex(offer.staticKey),
+            binding: toHex(offer.binding),
+            relays: offer.relays,
+            addedAt: clock.now(),
+          }
       const intro: MessageBody = {
         type: 'intro',
         sender: sender(),
@@ -201,10 +208,13 @@ export function createMessenger(c: MessengerComponents): Messenger {
       return [...relays]
     },
     async compose(contactId, text) {
+      requireIdentity()
       const contact = await getContact(contactId)
       if (!contact) throw new UnknownContactError()
       if (text.trim().length === 0) throw new InvalidMessageError('A message cannot be empty.')
       if (utf8Encode(text).length > MAX_TEXT_BYTES) throw new InvalidMessageError('That message is too long.')
+      // A lone surrogate has no UTF-8 form; the wire codec would refuse it later as a MalformedError.
+      if (!isWellFormedText(text)) throw new InvalidMessageError('That message contains an invalid character.')
       const now = clock.now()
       const outgoing = seal(contact, { type: 'text', sender: sender(), sentAt: now, text })
       const historyKey = keys.message(contactId, now, outgoing.messageId)
@@ -233,16 +243,18 @@ export function createMessenger(c: MessengerComponents): Messenger {
     },
     async outbox() {
       const outboxKeys = await store.keys(keys.outboxPrefix)
-      const out: Outgoing[] = []
+      const out: { outgoing: Outgoing; expiresAt: number }[] = []
       for (const k of outboxKeys) {
         const bytes = await store.get(k)
         if (!bytes) continue
         const entry = decodeRecord<OutboxRecord>('outbox', bytes)
         const envelope = fromHex(entry.envelope)
-        const destination = toHex(decodeEnvelope(envelope).header.destination)
-        out.push({ messageId: entry.messageId, destination, bytes: envelope })
+        const { header } = decodeEnvelope(envelope)
+        out.push({ outgoing: { messageId: entry.messageId, destination: toHex(header.destination), bytes: envelope }, expiresAt: header.expiresAt })
       }
-      return out
+      // Keys sort by the random message id; every envelope expires a fixed
+      // MESSAGE_LIFETIME_MS after it was sealed, so expiry order is age order.
+      return out.sort((a, b) => a.expiresAt - b.expiresAt).map((o) => o.outgoing)
     },
     async receive(envelope) {
       const id = requireIdentity()

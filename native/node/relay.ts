@@ -20,9 +20,6 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 try {
   const hasApp = existsSync(`${staticDir}/index.html`)
   const relay = await startRelay({ host, port, dataDir, ...(hasApp ? { staticDir } : {}) })
-  console.log(`Sovereign relay ${relay.fingerprint}`)
-  console.log(hasApp ? `Open ${relay.httpUrl} in two browser profiles to chat.` : `No web app in ${staticDir}: run \`npm run build\`.`)
-  console.log(`Links: ${relay.linkUrl}   Health: ${relay.httpUrl}/healthz`)
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return
@@ -35,6 +32,10 @@ try {
   }
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+  // Printed last: whoever waits for these lines can signal us at once.
+  console.log(`Sovereign relay ${relay.fingerprint}`)
+  console.log(hasApp ? `Open ${relay.httpUrl} in two browser profiles to chat.` : `No web app in ${staticDir}: run \`npm run build\`.`)
+  console.log(`Links: ${relay.linkUrl}   Health: ${relay.httpUrl}/healthz`)
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code
   console.error(code === 'EADDRINUSE' ? `Port ${port} on ${host} is in use: set PORT to another one.` : `Relay failed to start: ${(error as Error).message}`)

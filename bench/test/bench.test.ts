@@ -1,0 +1,62 @@
+/**
+ * Smoke test of the benchmarks in --quick mode, through their exported functions:
+ * the results are well-formed and every message arrived. Nothing about speed.
+ */
+import { describe, expect, it } from 'vitest'
+import type { ScenarioResult } from '../lib/result.ts'
+import { COUNTS } from '../lib/chatScenario.ts'
+import { median, percentile } from '../lib/stats.ts'
+import { formatTable } from '../lib/table.ts'
+import { runHandshake } from '../scenarios/handshake.ts'
+import { runMemoryChat } from '../scenarios/memoryChat.ts'
+
+const positiveFinite = (value: number): void => {
+  expect(Number.isFinite(value)).toBe(true)
+  expect(value).toBeGreaterThan(0)
+}
+
+function expectWellFormed(result: ScenarioResult<object>, name: string): void {
+  expect(result.name).toBe(name)
+  expect(result.metrics.length).toBeGreaterThan(0)
+  for (const m of result.metrics) {
+    expect(m.metric).not.toBe('')
+    expect(m.unit).not.toBe('')
+    positiveFinite(m.value)
+  }
+  expect(formatTable(result.metrics.map((m) => ({ scenario: name, ...m })))).toContain(name)
+}
+
+describe('bench stats', () => {
+  it('takes medians and interpolated percentiles', () => {
+    expect(median([3, 1, 2])).toBe(2)
+    expect(median([4, 1, 3, 2])).toBe(2.5)
+    expect(percentile([1, 2, 3, 4, 5], 100)).toBe(5)
+    expect(percentile([1, 2, 3, 4, 5], 0)).toBe(1)
+    expect(percentile([10, 20], 99)).toBeCloseTo(19.9)
+    expect(median([])).toBeNaN()
+  })
+})
+
+describe('bench scenarios (--quick)', () => {
+  it('handshake: one sample per pair, all positive', async () => {
+    const result = await runHandshake({ quick: true })
+    expectWellFormed(result, 'handshake')
+    expect(result.raw.samplesUs.length).toBe(result.raw.pairs)
+    for (const s of result.raw.samplesUs) positiveFinite(s)
+    positiveFinite(result.raw.totalMs)
+  })
+
+  it('memory: Alice receives every message of both phases', async () => {
+    const result = await runMemoryChat({ quick: true })
+    expectWellFormed(result, 'memory')
+    const { throughput, latency } = result.raw
+    expect(throughput.messages).toBe(COUNTS.quick.messages)
+    expect(throughput.received).toBe(throughput.messages)
+    positiveFinite(throughput.wallMs)
+    positiveFinite(throughput.messagesPerSecond)
+    expect(latency.rounds).toBe(COUNTS.quick.rounds)
+    expect(latency.received).toBe(latency.rounds)
+    expect(latency.samplesMs.length).toBe(latency.rounds)
+    for (const s of latency.samplesMs) positiveFinite(s)
+  })
+})
