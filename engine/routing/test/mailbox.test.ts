@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import { createMailbox } from '../mailbox.ts'
+import type { HeldEnvelope } from '../mailbox.ts'
+
+const held = (n: number, expiresAt = 1000): HeldEnvelope => ({ bytes: Uint8Array.of(n), expiresAt, localId: null })
+
+describe('mailbox', () => {
+  it('holds per destination, in order, and take() empties that destination only', () => {
+    const box = createMailbox(10)
+    box.hold('a', held(1))
+    box.hold('b', held(2))
+    box.hold('a', held(3))
+    expect(box.size).toBe(3)
+    expect(box.destinations().sort()).toEqual(['a', 'b'])
+    expect(box.take('a', 0).map((e) => e.bytes[0])).toEqual([1, 3])
+    expect(box.size).toBe(1)
+    expect(box.destinations()).toEqual(['b'])
+    expect(box.take('a', 0)).toEqual([])
+    expect(box.take('nobody', 0)).toEqual([])
+  })
+
+  it('enforces the per-destination quota without touching other destinations', () => {
+    const box = createMailbox(2)
+    expect([1, 2, 3].map((n) => box.hold('a', held(n)))).toEqual([true, true, false])
+    expect(box.hold('b', held(4))).toBe(true)
+    expect(box.size).toBe(3)
+    expect(box.take('a', 0).map((e) => e.bytes[0])).toEqual([1, 2])
+    expect(box.hold('a', held(5))).toBe(true) // room again after take()
+  })
+
+  it('take() drops what expired (still live at its expiry instant) and accounts for it in size', () => {
+    const box = createMailbox(10)
+    box.hold('a', held(1, 100))
+    box.hold('a', held(2, 200))
+    box.hold('a', held(3, 150))
+    expect(box.take('a', 150).map((e) => e.bytes[0])).toEqual([2, 3])
+    expect(box.size).toBe(0)
+    expect(box.destinations()).toEqual([])
+  })
+})

@@ -1,0 +1,110 @@
+/**
+ * Three mesh nodes in one process over the memory transport: a relay and two
+ * clients. Envelopes reach a direct neighbour directly, anyone else through the
+ * relay, and mail for a node that is not connected yet waits for it.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { toHex } from '../../engine/bytes.ts'
+import { nobleCrypto } from '../../engine/crypto/index.ts'
+import { seededRandom } from '../../engine/crypto/test/seededRandom.ts'
+import { generateIdentity } from '../../engine/identity/index.ts'
+import type { Identity } from '../../engine/identity/index.ts'
+import { createMemoryNetwork } from '../../engine/transport/index.ts'
+import { encodeEnvelope } from '../../engine/wire/index.ts'
+import type { Envelope } from '../../engine/wire/index.ts'
+import { startMesh } from '../../workers/startMesh.ts'
+import type { Mesh } from '../../workers/startMesh.ts'
+import { systemClock } from '../../workers/systemPorts.ts'
+import { waitFor } from '../../test/support/waitFor.ts'
+
+const crypto = nobleCrypto()
+const random = seededRandom('meshNode')
+const meshes: Mesh[] = []
+
+function node(network: ReturnType<typeof createMemoryNetwork>, name: string) {
+  const identity = generateIdentity(crypto, random)
+  const inbox: Envelope[] = []
+  const mesh = startMesh(
+    { crypto, random, clock: systemClock(), transport: network.transport() },
+    { identity, deliverLocal: (e) => void inbox.push(e) },
+  )
+  meshes.push(mesh)
+  return { name, identity, inbox, mesh }
+}
+
+let nextId = 0
+function envelopeTo(to: Identity): Uint8Array {
+  const id = new Uint8Array(16)
+  id[0] = ++nextId
+  return encodeEnvelope({
+    header: { version: 1, id, destination: to.signingKey.publicKey, ttl: 8, expiresAt: Date.now() + 60_000 },
+    body: Uint8Array.of(1, 2, 3),
+  })
+}
+
+const openLinks = (mesh: Mesh): number => mesh.links().filter((l) => l.state === 'open').length
+
+afterEach(() => {
+  for (const mesh of meshes.splice(0)) mesh.stop()
+})
+
+describe('meshNode', () => {
+  it('delivers through the relay, and directly when the destination is a neighbour', async () => {
+    const network = createMemoryNetwork()
+    const relay = node(network, 'relay')
+    await network.transport().listen!('mem://relay', (link) => relay.mesh.accept(link))
+    const alice = node(network, 'alice')
+    const bob = node(network, 'bob')
+    alice.mesh.connect('mem://relay')
+    bob.mesh.connect('mem://relay')
+    await waitFor('links open', () => openLinks(relay.mesh) === 2 && openLinks(alice.mesh) === 1 && openLinks(bob.mesh) === 1)
+    expect(relay.mesh.links().map((l) => l.peerId).sort()).toEqual(
+      [toHex(alice.identity.signingKey.publicKey), toHex(bob.identity.signingKey.publicKey)].sort(),
+    )
+
+    alice.mesh.send(envelopeTo(bob.identity))
+    await waitFor('bob receives via the relay', () => bob.inbox.length === 1)
+    expect(relay.mesh.forwarder.stats().forwarded).toBe(1)
+    expect(bob.inbox[0]!.header.ttl).toBe(7)
+
+    // Bob listens too; once Alice links to him directly, the relay is bypassed.
+    await network.transport().listen!('mem://bob', (link) => bob.mesh.accept(link))
+    alice.mesh.connect('mem://bob')
+    await waitFor('direct link', () => openLinks(alice.mesh) === 2)
+    alice.mesh.send(envelopeTo(bob.identity))
+    await waitFor('bob receives directly', () => bob.inbox.length === 2)
+    expect(relay.mesh.forwarder.stats().forwarded).toBe(1)
+    expect(bob.inbox[1]!.header.ttl).toBe(8)
+  })
+
+  it('holds mail for a node that is not connected and hands it over when it links', async () => {
+    const network = createMemoryNetwork()
+    const relay = node(network, 'relay')
+    await network.transport().listen!('mem://relay', (link) => relay.mesh.accept(link))
+    const alice = node(network, 'alice')
+    const carol = node(network, 'carol')
+    alice.mesh.connect('mem://relay')
+    await waitFor('alice linked', () => openLinks(alice.mesh) === 1)
+    alice.mesh.send(envelopeTo(carol.identity))
+    alice.mesh.send(envelopeTo(carol.identity))
+    await waitFor('relay holds it', () => relay.mesh.forwarder.stats().held === 2)
+    carol.mesh.connect('mem://relay')
+    await waitFor('carol receives both', () => carol.inbox.length === 2)
+    expect(carol.inbox.map((e) => e.header.id[0])).toEqual([nextId - 1, nextId])
+    expect(relay.mesh.forwarder.stats().held).toBe(0)
+  })
+
+  it('reconnects to its relay after the relay drops the link', async () => {
+    const network = createMemoryNetwork()
+    const relay = node(network, 'relay')
+    await network.transport().listen!('mem://relay', (link) => relay.mesh.accept(link))
+    const alice = node(network, 'alice')
+    alice.mesh.connect('mem://relay')
+    await waitFor('linked', () => openLinks(alice.mesh) === 1)
+    for (const child of Object.values(relay.mesh.actor.getSnapshot().children)) child?.send({ type: 'CLOSE' })
+    await waitFor('alice notices', () => openLinks(alice.mesh) === 0)
+    // The first retry comes after 0.5–1 s of backoff on the real clock.
+    await waitFor('alice back', () => openLinks(alice.mesh) === 1, 5_000)
+    await waitFor('relay dropped the dead link actor', () => relay.mesh.links().length === 1)
+  })
+})
