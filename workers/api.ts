@@ -26,6 +26,8 @@ export interface EngineApi {
   /** Adds the contact in `code`; `InvalidOfferError` with a readable message on a bad code. */
   acceptOffer(code: string): Promise<ContactView>
   contacts(): Promise<ContactView[]>
+  /** Marks a contact verified (after comparing safety numbers) or not; clears a key-change warning. */
+  setVerified(contactId: string, verified: boolean): Promise<ContactView>
   /** Queues an end-to-end encrypted message; it is stored before it is sent. */
   send(contactId: string, text: string): Promise<MessageView>
   /** A page of the conversation, oldest first. */

@@ -11,6 +11,7 @@ const METHODS = [
   'createOffer',
   'acceptOffer',
   'contacts',
+  'setVerified',
   'send',
   'history',
   'connect',

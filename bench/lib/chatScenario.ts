@@ -17,7 +17,7 @@ export const WINDOW = 64
  * its limit fails the scenario rather than running on.
  */
 export const COUNTS = {
-  full: { messages: 1_000, rounds: 300 },
+  full: { messages: 500, rounds: 300 },
   quick: { messages: 100, rounds: 20 },
 } as const
 const THROUGHPUT_LIMIT_MS = 15_000

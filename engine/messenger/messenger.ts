@@ -250,7 +250,8 @@ export function createMessenger(c: MessengerComponents): Messenger {
         const entry = decodeRecord<OutboxRecord>('outbox', bytes)
         const envelope = fromHex(entry.envelope)
         const { header } = decodeEnvelope(envelope)
-        out.push({ outgoing: { messageId: entry.messageId, destination: toHex(header.destination), bytes: envelope }, expiresAt: header.expiresAt })
+        const outgoing = { messageId: entry.messageId, destination: toHex(header.destination), bytes: envelope }
+        out.push({ outgoing, expiresAt: header.expiresAt })
       }
       // Keys sort by the random message id; every envelope expires a fixed
       // MESSAGE_LIFETIME_MS after it was sealed, so expiry order is age order.

@@ -19,6 +19,13 @@ export interface ContactView {
   /** 60-digit safety number of (me, contact), in 12 groups of 5, identical on both sides. */
   readonly safetyNumber: string
   readonly addedAt: number
+  /** The user compared safety numbers and marked this contact verified. */
+  readonly verified: boolean
+  /**
+   * When the contact's identity key (the X25519 key its sessions start from) last
+   * changed; the conversation warns until the user verifies again. Never a silent rebind.
+   */
+  readonly keyChangedAt: number | null
 }
 
 export type MessageStatus = 'queued' | 'sent' | 'received' | 'failed'

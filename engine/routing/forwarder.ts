@@ -70,6 +70,19 @@ export function createForwarder(init: ForwarderInit): Forwarder {
     counts.forwarded++
     if (held.localId !== null) init.onSent?.(held.localId)
   }
+  /** Hands what is held for `destination` to `hop` (neighbour `peerId`). */
+  const flush = (destination: string, peerId: string, hop: Hop, now: number): void => {
+    const before = mailbox.size
+    const live = mailbox.take(destination, now)
+    // take() discards expired mail; count it as dropped so the stats still add up.
+    counts.dropped += before - mailbox.size - live.length
+    for (const held of live) {
+      // Not back to the neighbour that handed it to us (a relay that reconnects):
+      // it would drop it as a duplicate and the mail would be lost, not held.
+      if (held.from === peerId) mailbox.hold(destination, held)
+      else transmit(hop, held)
+    }
+  }
 
   return {
     route(bytes, from) {
@@ -92,16 +105,21 @@ export function createForwarder(init: ForwarderInit): Forwarder {
         init.deliverLocal(envelope)
         return 'local'
       }
+      const destination = toHex(header.destination)
       let out = bytes
       if (from !== null) {
+        // A neighbour's mail addressed to itself has nowhere to go but back: a reflection.
+        if (destination === from) {
+          counts.dropped++
+          return 'dropped'
+        }
         if (header.ttl === 0) {
           counts.dropped++
           return 'dropped'
         }
         out = decrementTtl(bytes)
       }
-      const destination = toHex(header.destination)
-      const held: HeldEnvelope = { bytes: out, expiresAt: header.expiresAt, localId: from === null ? id : null }
+      const held: HeldEnvelope = { bytes: out, expiresAt: header.expiresAt, localId: from === null ? id : null, from }
       const hop = nextHop(destination, from)
       if (hop) {
         transmit(hop, held)
@@ -117,12 +135,10 @@ export function createForwarder(init: ForwarderInit): Forwarder {
       if (peerId === selfHex) return
       hops.set(peerId, hop)
       const now = init.clock.now()
-      for (const held of mailbox.take(peerId, now)) transmit(hop, held)
+      flush(peerId, peerId, hop, now)
       // A new relay is a route to everyone this node could not reach before.
       if (hop.kind === 'upstream') {
-        for (const destination of mailbox.destinations()) {
-          for (const held of mailbox.take(destination, now)) transmit(hop, held)
-        }
+        for (const destination of mailbox.destinations()) flush(destination, peerId, hop, now)
       }
     },
     removeHop(peerId, hop) {

@@ -8,6 +8,8 @@ export interface HeldEnvelope {
   readonly expiresAt: number
   /** Hex id when this node originated it (so the sender can mark it sent). */
   readonly localId: string | null
+  /** Hex id of the neighbour it came from, null when originated here: never flushed back to it. */
+  readonly from: string | null
 }
 
 export interface Mailbox {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createMailbox } from '../mailbox.ts'
 import type { HeldEnvelope } from '../mailbox.ts'
 
-const held = (n: number, expiresAt = 1000): HeldEnvelope => ({ bytes: Uint8Array.of(n), expiresAt, localId: null })
+const held = (n: number, expiresAt = 1000): HeldEnvelope => ({ bytes: Uint8Array.of(n), expiresAt, localId: null, from: null })
 
 describe('mailbox', () => {
   it('holds per destination, in order, and take() empties that destination only', () => {

@@ -1,0 +1,251 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { toHex } from '../../bytes.ts'
+import type { Clock } from '../../ports/index.ts'
+import { decodeEnvelope, encodeEnvelope } from '../../wire/index.ts'
+import type { Envelope } from '../../wire/index.ts'
+import { createForwarder } from '../forwarder.ts'
+import type { Forwarder, ForwarderInit, Hop } from '../forwarder.ts'
+
+const key = (n: number): Uint8Array => new Uint8Array(32).fill(n)
+const SELF = key(1)
+const [A, B, C, U, V] = [2, 3, 4, 5, 6].map((n) => toHex(key(n))) as [string, string, string, string, string]
+const T0 = 1_700_000_000_000
+
+interface FakeHop extends Hop {
+  readonly sent: Uint8Array[]
+}
+const hop = (kind: Hop['kind']): FakeHop => {
+  const sent: Uint8Array[] = []
+  return { kind, sent, send: (envelopes) => void sent.push(...envelopes) }
+}
+
+let seq = 0
+/** An envelope to `to` (a hex key), with a fresh id unless `id` is given. The body is opaque here. */
+function envelope(to: string | Uint8Array, opts: { id?: number; ttl?: number; expiresAt?: number } = {}): Uint8Array {
+  const id = new Uint8Array(16)
+  new DataView(id.buffer).setUint32(0, opts.id ?? ++seq)
+  const destination = typeof to === 'string' ? Uint8Array.from(to.match(/../g)!, (h) => parseInt(h, 16)) : to
+  return encodeEnvelope({
+    header: { version: 1, id, destination, ttl: opts.ttl ?? 8, expiresAt: opts.expiresAt ?? T0 + 60_000 },
+    body: Uint8Array.of(0xaa, 0xbb),
+  })
+}
+const idOf = (bytes: Uint8Array): string => toHex(decodeEnvelope(bytes).header.id)
+const ttlOf = (bytes: Uint8Array): number => decodeEnvelope(bytes).header.ttl
+
+let now: number
+let delivered: Envelope[]
+let sentIds: string[]
+let f: Forwarder
+const clock: Clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => undefined }
+function make(init: Partial<ForwarderInit> = {}): Forwarder {
+  return createForwarder({ self: SELF, clock, deliverLocal: (e) => void delivered.push(e), onSent: (id) => void sentIds.push(id), ...init })
+}
+beforeEach(() => {
+  now = T0
+  delivered = []
+  sentIds = []
+  f = make()
+})
+
+describe('forwarder', () => {
+  it('delivers mail for this node locally and forwards nothing', () => {
+    const up = hop('upstream')
+    f.addHop(U, up)
+    const bytes = envelope(SELF)
+    expect(f.route(bytes, U)).toBe('local')
+    expect(delivered.map((e) => toHex(e.header.id))).toEqual([idOf(bytes)])
+    expect(up.sent).toEqual([])
+    expect(f.stats()).toEqual({ forwarded: 0, delivered: 1, held: 0, dropped: 0 })
+  })
+
+  it('prefers the destination itself over an upstream, and uses an upstream otherwise', () => {
+    const [a, up] = [hop('peer'), hop('upstream')]
+    f.addHop(U, up)
+    f.addHop(A, a)
+    expect(f.route(envelope(A), null)).toBe('forwarded')
+    expect(f.route(envelope(B), null)).toBe('forwarded')
+    expect([a.sent.length, up.sent.length]).toEqual([1, 1])
+    expect(toHex(decodeEnvelope(up.sent[0]!).header.destination)).toBe(B)
+  })
+
+  it('never sends mail back to the neighbour it came from', () => {
+    const [a, up] = [hop('peer'), hop('upstream')]
+    f.addHop(A, a)
+    f.addHop(U, up)
+    expect(f.route(envelope(B), U)).toBe('held') // the only upstream is the sender
+    // Regression: a neighbour's mail addressed to itself was reflected straight back.
+    expect(f.route(envelope(A), A)).toBe('dropped')
+    expect(a.sent).toEqual([])
+    expect(up.sent).toEqual([])
+  })
+
+  it('holds mail without a route and flushes it, in order, when the destination appears', () => {
+    const mail = [envelope(B), envelope(C), envelope(B)]
+    expect(mail.map((m) => f.route(m, A))).toEqual(['held', 'held', 'held'])
+    expect(f.stats().held).toBe(3)
+    const b = hop('peer')
+    f.addHop(B, b)
+    expect(b.sent.map(idOf)).toEqual([idOf(mail[0]!), idOf(mail[2]!)])
+    expect(f.stats()).toMatchObject({ held: 1, forwarded: 2 })
+  })
+
+  it('flushes all held mail to a newly added upstream, except back to where it came from', () => {
+    const own = [envelope(B), envelope(C), envelope(A)]
+    for (const m of own) expect(f.route(m, null)).toBe('held')
+    const fromV = envelope(B)
+    expect(f.route(fromV, V)).toBe('held')
+    const v = hop('upstream')
+    f.addHop(V, v) // relay V (re)connects: it gets everything but its own mail back
+    expect(v.sent.map(idOf)).toEqual(own.map(idOf))
+    expect(f.stats()).toMatchObject({ held: 1, forwarded: 3 })
+    const u = hop('upstream')
+    f.addHop(U, u)
+    expect(u.sent.map(idOf)).toEqual([idOf(fromV)])
+    expect(ttlOf(u.sent[0]!)).toBe(7)
+    expect(f.stats()).toMatchObject({ held: 0, forwarded: 4 })
+  })
+
+  it('drops a duplicate within the seen window and accepts it after', () => {
+    f = make({ seenWindowMs: 1000 })
+    const a = hop('peer')
+    f.addHop(A, a)
+    const bytes = envelope(A)
+    expect(f.route(bytes, B)).toBe('forwarded')
+    now += 999
+    expect(f.route(bytes, C)).toBe('dropped')
+    expect(f.route(bytes, null)).toBe('dropped')
+    now += 1
+    expect(f.route(bytes, B)).toBe('forwarded')
+    expect(a.sent.length).toBe(2)
+  })
+
+  it('decrements the ttl per forwarded hop, keeps it for own mail, and drops ttl 0 from a neighbour', () => {
+    const a = hop('peer')
+    f.addHop(A, a)
+    f.route(envelope(A, { ttl: 5 }), B)
+    f.route(envelope(A, { ttl: 1 }), B)
+    f.route(envelope(A, { ttl: 5 }), null)
+    expect(a.sent.map(ttlOf)).toEqual([4, 0, 5])
+    expect(f.route(envelope(A, { ttl: 0 }), B)).toBe('dropped')
+    expect(f.route(envelope(SELF, { ttl: 0 }), B)).toBe('local') // spent hops still reach the recipient
+    // The forwarded copy is the original with only the ttl byte changed.
+    const original = envelope(A, { ttl: 9, id: 77 })
+    f.route(original, B)
+    const copy = a.sent.at(-1)!
+    expect(copy.length).toBe(original.length)
+    expect([...copy].filter((byte, i) => byte !== original[i]).length).toBe(1)
+  })
+
+  it('drops expired and malformed envelopes and counts them', () => {
+    f.addHop(A, hop('peer'))
+    expect(f.route(envelope(A, { expiresAt: now - 1 }), null)).toBe('dropped')
+    expect(f.route(envelope(A, { expiresAt: now }), null)).toBe('forwarded')
+    const good = envelope(A)
+    for (const bad of [new Uint8Array(0), good.subarray(0, 40), Uint8Array.of(2, ...good.subarray(1)), Uint8Array.of(...good, 0)]) {
+      expect(f.route(bad, B)).toBe('dropped')
+    }
+    expect(f.stats()).toEqual({ forwarded: 1, delivered: 0, held: 0, dropped: 5 })
+  })
+
+  it('calls onSent for this node’s own envelopes only, also when held mail is flushed later', () => {
+    const own = [envelope(A), envelope(B)]
+    f.route(own[0]!, null)
+    f.route(envelope(A), C) // relayed for C: not ours to mark sent
+    expect(sentIds).toEqual([])
+    f.addHop(A, hop('peer'))
+    expect(sentIds).toEqual([idOf(own[0]!)])
+    f.route(own[1]!, null)
+    f.addHop(U, hop('upstream'))
+    expect(sentIds).toEqual(own.map(idOf))
+  })
+
+  it('removeHop removes only the very hop that was registered; a hop to self is ignored', () => {
+    const [old, fresh] = [hop('peer'), hop('peer')]
+    f.addHop(A, old)
+    f.addHop(A, fresh) // a reconnect replaces the link
+    f.removeHop(A, old) // the old link's late close must not remove the new one
+    f.route(envelope(A), null)
+    expect([old.sent.length, fresh.sent.length]).toEqual([0, 1])
+    f.removeHop(A, fresh)
+    expect(f.route(envelope(A), null)).toBe('held')
+    const loop = hop('upstream')
+    f.addHop(toHex(SELF), loop)
+    expect(f.route(envelope(B), null)).toBe('held')
+    expect(loop.sent).toEqual([])
+  })
+
+  it('enforces the per-destination mailbox quota', () => {
+    f = make({ mailboxPerDestination: 2 })
+    expect([1, 2, 3].map(() => f.route(envelope(A), null))).toEqual(['held', 'held', 'dropped'])
+    expect(f.route(envelope(B), null)).toBe('held')
+    expect(f.stats()).toMatchObject({ held: 3, dropped: 1 })
+  })
+
+  it('counts held mail that expired before its route appeared as dropped', () => {
+    f.route(envelope(A, { expiresAt: now + 10 }), null)
+    f.route(envelope(A, { expiresAt: now + 1000 }), null)
+    now += 100
+    const a = hop('peer')
+    f.addHop(A, a)
+    expect(a.sent.length).toBe(1)
+    expect(f.stats()).toEqual({ forwarded: 1, delivered: 0, held: 0, dropped: 1 })
+  })
+})
+
+describe('forwarder properties', () => {
+  const ids = [toHex(SELF), A, B, C, U, V]
+  const peer = fc.constantFrom(A, B, C, U, V)
+  const command = fc.oneof(
+    fc.record({ op: fc.constant('route' as const), n: fc.integer({ min: 0, max: 11 }), to: fc.constantFrom(...ids), from: fc.option(peer), ttl: fc.integer({ min: 0, max: 2 }), life: fc.integer({ min: 0, max: 300 }) }),
+    fc.record({ op: fc.constant('add' as const), id: peer, upstream: fc.boolean() }),
+    fc.record({ op: fc.constant('remove' as const), id: peer, stale: fc.boolean() }),
+    fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 200 }) }),
+  )
+
+  it('no hop gets an envelope twice, none goes back where it came from, and stats add up', () => {
+    fc.assert(
+      fc.property(fc.array(command, { maxLength: 60 }), (commands) => {
+        now = T0
+        delivered = []
+        sentIds = []
+        const fw = make({ mailboxPerDestination: 3, seenWindowMs: 1_000_000 })
+        const current = new Map<string, FakeHop>()
+        const owner = new Map<FakeHop, string>()
+        const cameFrom = new Map<string, string | null>()
+        let routed = 0
+        for (const c of commands) {
+          if (c.op === 'route') {
+            const bytes = envelope(c.to, { id: c.n, ttl: c.ttl, expiresAt: now + c.life })
+            if (!cameFrom.has(idOf(bytes))) cameFrom.set(idOf(bytes), c.from)
+            fw.route(bytes, c.from)
+            routed++
+          } else if (c.op === 'add') {
+            const h = hop(c.upstream ? 'upstream' : 'peer')
+            owner.set(h, c.id)
+            current.set(c.id, h)
+            fw.addHop(c.id, h)
+          } else if (c.op === 'remove') {
+            const h = current.get(c.id)
+            if (h) fw.removeHop(c.id, c.stale ? hop(h.kind) : h)
+            if (h && !c.stale) current.delete(c.id)
+          } else now += c.ms
+        }
+        let forwarded = 0
+        for (const [h, id] of owner) {
+          const got = h.sent.map(idOf)
+          expect(new Set(got).size).toBe(got.length)
+          for (const m of got) expect(cameFrom.get(m)).not.toBe(id)
+          forwarded += got.length
+        }
+        const s = fw.stats()
+        expect(s.forwarded).toBe(forwarded)
+        expect(s.delivered).toBe(delivered.length)
+        expect(s.forwarded + s.delivered + s.held + s.dropped).toBe(routed)
+        expect(new Set(sentIds).size).toBe(sentIds.length)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})

@@ -1,0 +1,4 @@
+import { cryptoContract } from '../../../engine/crypto/test/cryptoContract.ts'
+import { nodeCrypto } from '../nodeCrypto.ts'
+
+cryptoContract(nodeCrypto())
