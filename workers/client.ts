@@ -83,6 +83,7 @@ export function createEngineClient(): EngineClient {
     createOffer: () => remote.createOffer(),
     acceptOffer: (code) => remote.acceptOffer(code),
     contacts: () => remote.contacts(),
+    setVerified: (contactId, verified) => remote.setVerified(contactId, verified),
     send: (contactId, text) => remote.send(contactId, text),
     history: (contactId, query) => remote.history(contactId, query),
     connect: (relayUrl) => remote.connect(relayUrl),

@@ -88,6 +88,11 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       return contact
     },
     contacts: () => messenger.contacts(),
+    async setVerified(contactId, verified) {
+      const contact = await messenger.setVerified(contactId, verified)
+      events.push({ type: 'contact', contact })
+      return contact
+    },
     async send(contactId, text) {
       const { message, outgoing } = await messenger.compose(contactId, text)
       events.push({ type: 'message', message })

@@ -19,6 +19,7 @@ import { decodeEnvelope, isWellFormedText } from '../wire/index.ts'
 import type { Envelope, MessageBody } from '../wire/index.ts'
 import { openEnvelope, sealEnvelope } from './sealEnvelope.ts'
 import { normalizeDisplayName } from './displayName.ts'
+import { createContactBook } from './contactBook.ts'
 import {
   InvalidMessageError,
   NoProfileError,
@@ -63,6 +64,8 @@ export interface Messenger {
   outbox(): Promise<Outgoing[]>
   /** Opens an envelope addressed to this node; returns the events it caused. */
   receive(envelope: Envelope): Promise<EngineEvent[]>
+  /** Marks a contact verified or not; verifying clears a key-change warning. */
+  setVerified(contactId: string, verified: boolean): Promise<ContactView>
   history(contactId: string, query?: HistoryQuery): Promise<MessageView[]>
 }
 
@@ -75,12 +78,12 @@ export function createMessenger(c: MessengerComponents): Messenger {
   const { crypto, random, clock, store } = c
   let me: Identity | null = null
   let profile: ProfileView | null = null
-  const safetyNumbers = new Map<string, string>()
 
   const requireIdentity = (): Identity => {
     if (!me) throw new NoProfileError()
     return me
   }
+  const book = createContactBook(crypto, store, () => requireIdentity().signingKey.publicKey, () => clock.now())
   const sender = (): { identity: Uint8Array; binding: Uint8Array } => {
     const id = requireIdentity()
     return { identity: id.signingKey.publicKey, binding: id.binding }
@@ -90,19 +93,6 @@ export function createMessenger(c: MessengerComponents): Messenger {
     id: toHex(id.signingKey.publicKey),
     fingerprint: shortFingerprint(crypto, id.signingKey.publicKey),
   })
-  const toContactView = (record: ContactRecord): ContactView => {
-    let sn = safetyNumbers.get(record.id)
-    if (sn === undefined) {
-      sn = safetyNumber(crypto, requireIdentity().signingKey.publicKey, fromHex(record.id))
-      safetyNumbers.set(record.id, sn)
-    }
-    const { id, displayName, addedAt } = record
-    return { id, displayName, addedAt, fingerprint: shortFingerprint(crypto, fromHex(id)), safetyNumber: sn }
-  }
-  const getContact = async (id: string): Promise<ContactRecord | undefined> => {
-    const bytes = await store.get(keys.contact(id))
-    return bytes && decodeRecord<ContactRecord>('contact', bytes)
-  }
   const seal = (contact: ContactRecord, body: MessageBody): Outgoing => {
     const sealed = sealEnvelope({
       crypto,
@@ -164,20 +154,8 @@ export function createMessenger(c: MessengerComponents): Messenger {
       if (equals(offer.identity, id.signingKey.publicKey)) {
         throw new InvalidMessageError('That is your own offer code. Paste the code of the person you want to add.')
       }
-      const contactId = toHex(offer.identity)
-      const known = await getContact(contactId)
-      // A contact first met through their intro has no relays (intros carry none);
-      // the offer's relays are where their mail can reach them, so keep them.
-      const record: ContactRecord = known
-        ? { ...known, relays: [...new Set([...known.relays, ...offer.relays])] }
-        : {
-            id: contactId,
-            displayName: offer.displayName,
-            staticKey: toHex(offer.staticKey),
-            binding: toHex(offer.binding),
-            relays: offer.relays,
-            addedAt: clock.now(),
-          }
+      // An offer for a contact we know refreshes their relays; a new key in it is a key change.
+      const { record } = await book.learn(offer, offer.displayName, offer.relays)
       const intro: MessageBody = {
         type: 'intro',
         sender: sender(),
@@ -187,29 +165,17 @@ export function createMessenger(c: MessengerComponents): Messenger {
       }
       const outgoing = seal(record, intro)
       // The intro tells the contact our name; it has no history entry of its own.
-      await store.batch([{ type: 'set', key: keys.contact(contactId), value: encodeRecord(record) }, outboxOp(outgoing, '')])
-      return { contact: toContactView(record), outgoing }
+      await store.batch([{ type: 'set', key: keys.contact(record.id), value: encodeRecord(record) }, outboxOp(outgoing, '')])
+      return { contact: book.view(record), outgoing }
     },
-    async contacts() {
-      const contactKeys = await store.keys(keys.contactPrefix)
-      const records = await Promise.all(contactKeys.map((k) => store.get(k)))
-      return records
-        .filter((b): b is Uint8Array => b !== undefined)
-        .map((b) => toContactView(decodeRecord<ContactRecord>('contact', b)))
-        .sort((a, b) => a.addedAt - b.addedAt)
-    },
+    contacts: async () => (await book.list()).map(book.view),
     async contactRelays() {
-      const contactKeys = await store.keys(keys.contactPrefix)
-      const relays = new Set<string>()
-      for (const k of contactKeys) {
-        const bytes = await store.get(k)
-        if (bytes) for (const r of decodeRecord<ContactRecord>('contact', bytes).relays) relays.add(r)
-      }
-      return [...relays]
+      return [...new Set((await book.list()).flatMap((c) => c.relays))]
     },
+    setVerified: async (contactId, verified) => book.view(await book.setVerified(contactId, verified)),
     async compose(contactId, text) {
       requireIdentity()
-      const contact = await getContact(contactId)
+      const contact = await book.get(contactId)
       if (!contact) throw new UnknownContactError()
       if (text.trim().length === 0) throw new InvalidMessageError('A message cannot be empty.')
       if (utf8Encode(text).length > MAX_TEXT_BYTES) throw new InvalidMessageError('That message is too long.')
@@ -263,26 +229,15 @@ export function createMessenger(c: MessengerComponents): Messenger {
       if (envelope.header.expiresAt < clock.now()) return []
       const opened = openEnvelope(crypto, id, envelope)
       const body = opened.body
-      const contactId = toHex(body.sender.identity)
       const events: EngineEvent[] = []
-      let contact = await getContact(contactId)
-      if (contact) {
-        if (!equals(fromHex(contact.staticKey), opened.senderStaticKey)) throw new SenderProofError()
-      } else {
-        if (!verifyBinding(crypto, body.sender.identity, opened.senderStaticKey, body.sender.binding)) {
-          throw new SenderProofError()
-        }
-        contact = {
-          id: contactId,
-          displayName: body.type === 'intro' ? body.displayName : `Unknown ${shortFingerprint(crypto, body.sender.identity).slice(0, 9)}`,
-          staticKey: toHex(opened.senderStaticKey),
-          binding: toHex(body.sender.binding),
-          relays: body.type === 'intro' ? body.relays : [],
-          addedAt: clock.now(),
-        }
-        await store.set(keys.contact(contactId), encodeRecord(contact))
-        events.push({ type: 'contact', contact: toContactView(contact) })
+      const proof = { identity: body.sender.identity, staticKey: opened.senderStaticKey, binding: body.sender.binding }
+      const intro = body.type === 'intro' ? body : null
+      const learned = await book.learn(proof, intro?.displayName ?? null, intro?.relays ?? [])
+      if (learned.op) {
+        await store.batch([learned.op])
+        events.push({ type: 'contact', contact: book.view(learned.record) })
       }
+      const contactId = learned.record.id
       if (body.type !== 'text') return events
       const messageId = toHex(envelope.header.id)
       const historyKey = keys.message(contactId, body.sentAt, messageId)

@@ -20,6 +20,10 @@ export interface ContactRecord {
   readonly binding: string
   readonly relays: readonly string[]
   readonly addedAt: number
+  readonly verified: boolean
+  readonly keyChangedAt: number | null
+  /** The name is a placeholder ('Unknown …') until the contact's intro names them. */
+  readonly provisionalName: boolean
 }
 
 export interface MessageRecord {

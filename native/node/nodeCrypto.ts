@@ -133,9 +133,11 @@ export function nodeCrypto(): Crypto {
   const ed25519Public = keyCache(strictEd25519PublicKey)
 
   function sharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+    const privateKey = x25519Secret(secretKey)
+    const publicKeyObject = x25519Public(publicKey)
     let shared: Buffer
     try {
-      shared = diffieHellman({ privateKey: x25519Secret(secretKey), publicKey: x25519Public(publicKey) })
+      shared = diffieHellman({ privateKey, publicKey: publicKeyObject })
     } catch {
       // Sizes are checked and any 32 bytes import as a u-coordinate, so OpenSSL
       // only fails here on the all-zero result it refuses to return (RFC 7748 §6.1).

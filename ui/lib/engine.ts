@@ -8,6 +8,7 @@ import { createStore, produce } from 'solid-js/store'
 import type { ContactView, EngineEvent, LinkView, MessageStatus, MessageView, ProfileView } from '../../workers/api.ts'
 import { createEngineClient, type EngineClient } from '../../workers/client.ts'
 import { errorText } from './errorText.ts'
+import { nameKey } from './format.ts'
 import { defaultRelayUrl } from './relayUrl.ts'
 
 export type AppPhase = 'starting' | 'onboarding' | 'ready' | 'failed'
@@ -23,6 +24,11 @@ export interface Engine {
   /** Most recently active first. */
   readonly contacts: Accessor<readonly ContactView[]>
   contact(id: string): ContactView | undefined
+  /**
+   * Other contacts with the same display name. A name never resolves a recipient
+   * (the key does), so twins must be told apart by fingerprint on screen.
+   */
+  nameTwins(contactId: string): readonly ContactView[]
   /** The loaded part of a conversation, oldest first. */
   messages(contactId: string): readonly MessageView[]
   lastMessage(contactId: string): MessageView | undefined
@@ -38,6 +44,8 @@ export interface Engine {
   /** Rejects with the engine's typed error; show it with `errorText`. */
   createProfile(displayName: string): Promise<void>
   addContact(code: string): Promise<ContactView>
+  /** Records that the user compared safety numbers (or takes it back); clears a key-change warning. */
+  setVerified(contactId: string, verified: boolean): Promise<ContactView>
   send(contactId: string, text: string): Promise<void>
   /** Marks the conversation as on screen (no unread count) and loads its latest page once. */
   openConversation(contactId: string | null): void
@@ -226,6 +234,19 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
       return [...state.contacts].sort((a, b) => activity(b) - activity(a))
     })
 
+    /** Contacts by display-name key, only for names held by more than one contact. */
+    const twins = createMemo((): ReadonlyMap<string, readonly ContactView[]> => {
+      const byName = new Map<string, ContactView[]>()
+      for (const c of state.contacts) {
+        const key = nameKey(c.displayName)
+        const same = byName.get(key)
+        if (same === undefined) byName.set(key, [c])
+        else same.push(c)
+      }
+      for (const [key, same] of byName) if (same.length < 2) byName.delete(key)
+      return byName
+    })
+
     const relayState = createMemo((): RelayState => {
       // Peer links (later: WebRTC) are not the relay; fall back to all links if none names it.
       const relayLinks = links().filter((l) => l.address === relayUrl)
@@ -253,6 +274,11 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
       profile,
       contacts: sortedContacts,
       contact: (id) => state.contacts.find((c) => c.id === id),
+      nameTwins(contactId) {
+        const contact = state.contacts.find((c) => c.id === contactId)
+        if (contact === undefined) return []
+        return (twins().get(nameKey(contact.displayName)) ?? []).filter((c) => c.id !== contactId)
+      },
       messages: (contactId) => state.messages[contactId] ?? [],
       lastMessage: (contactId) => state.last[contactId],
       unread: (contactId) => state.unread[contactId] ?? 0,
@@ -270,6 +296,12 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
 
       async addContact(code) {
         const contact = await client.acceptOffer(code)
+        upsertContact(contact)
+        return contact
+      },
+
+      async setVerified(contactId, verified) {
+        const contact = await client.setVerified(contactId, verified)
         upsertContact(contact)
         return contact
       },

@@ -121,18 +121,36 @@ describe('receive', () => {
     expect(await deliver(outgoing, alice)).toHaveLength(1)
   })
 
-  it('a known contact whose Noise static key changed is SenderProofError, storing nothing', async () => {
+  it('a known contact whose identity key changed with a valid binding is flagged, never silently rebound', async () => {
+    await alice.m.setVerified(bob.id, true)
     const real = bob.m.identity()
     const rotated = generateX25519KeyPair(crypto, seededRandom('rotated'))
-    const impostor: Identity = {
+    const rekeyed: Identity = {
       signingKey: real.signingKey,
       staticKey: rotated,
       binding: bindStaticKey(crypto, real.signingKey.secretKey, rotated.publicKey),
     }
+    clock.t += 5_000
+    const events = await deliver(sealAsBob(rekeyed, 'new phone, same me'), alice)
+    expect(events[0]).toMatchObject({ type: 'contact', contact: { id: bob.id, verified: false, keyChangedAt: clock.t } })
+    expect(events[1]).toMatchObject({ type: 'message', message: { text: 'new phone, same me' } })
+    // Verifying again clears the warning.
+    expect(await alice.m.setVerified(bob.id, true)).toMatchObject({ verified: true, keyChangedAt: null })
+  })
+
+  it('a changed identity key whose binding is not signed by the contact is SenderProofError, storing nothing', async () => {
+    const real = bob.m.identity()
+    const rotated = generateX25519KeyPair(crypto, seededRandom('rotated-2'))
+    const impostor: Identity = {
+      signingKey: real.signingKey,
+      staticKey: rotated,
+      // Signed by someone else's key: the binding does not hold for Bob's identity.
+      binding: bindStaticKey(crypto, (await person('Mallory', clock)).m.identity().signingKey.secretKey, rotated.publicKey),
+    }
     const before = await dump(alice.store)
     expect(await errorName(() => deliver(sealAsBob(impostor, 'new key, who dis'), alice))).toBe('SenderProofError')
     expect(await dump(alice.store)).toEqual(before)
-    // The same path with Bob's real keys is accepted: the test isolates the key change.
+    // The same path with Bob's real keys is accepted: the test isolates the forged binding.
     expect(await deliver(sealAsBob(real, 'same key'), alice)).toHaveLength(1)
   })
 
