@@ -31,7 +31,8 @@ export interface Engine extends EngineApi {
 
 export async function createEngine(c: EngineComponents): Promise<Engine> {
   const messenger = createMessenger(c)
-  const events = createEventBatcher<EngineEvent>((fn) => void c.clock.setTimeout(fn, 0))
+  // Flush per tick: a microtask, not setTimeout(0), which Node rounds up to 1 ms.
+  const events = createEventBatcher<EngineEvent>((fn) => void Promise.resolve().then(fn))
   const relays = new Set<string>()
   const counters = { received: 0, rejected: 0 }
   let mesh: Mesh | null = null

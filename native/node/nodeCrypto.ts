@@ -165,8 +165,8 @@ export function nodeCrypto(): Crypto {
       }
       // OpenSSL refuses an empty output and long info; RFC 5869 allows both, and
       // so does noble, which computes the same bytes for these rare inputs.
-      if (length === 0) return new Uint8Array(0)
-      if (info.length > NODE_HKDF_MAX_INFO) return hkdf(sha256, ikm, salt, info, length)
+      
+      
       return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length))
     },
 

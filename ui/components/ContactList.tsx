@@ -1,6 +1,7 @@
 import { For, Show, type JSX } from 'solid-js'
 import { useEngine } from '../lib/engine.ts'
 import { formatTime, initial } from '../lib/format.ts'
+import { ContactName } from './ContactName.tsx'
 
 export interface ContactListProps {
   readonly selected: string | null
@@ -29,8 +30,8 @@ export function ContactList(props: ContactListProps): JSX.Element {
                   {initial(contact.displayName)}
                 </span>
                 <span class="contact__body">
-                  <span class="contact__name" data-testid="contact-name">
-                    {contact.displayName}
+                  <span class="contact__name">
+                    <ContactName contact={contact} testId="contact-name" />
                   </span>
                   <span class="contact__preview">
                     <Show when={engine.lastMessage(contact.id)} fallback={<>Fingerprint {contact.fingerprint}</>}>

@@ -2,12 +2,20 @@ import { createEffect, createSignal, For, on, Show, type JSX } from 'solid-js'
 import { useEngine } from '../lib/engine.ts'
 import { errorText } from '../lib/errorText.ts'
 import { initial } from '../lib/format.ts'
+import { keyChanged } from '../lib/trust.ts'
 import { Composer } from './Composer.tsx'
+import { ContactName } from './ContactName.tsx'
+import { KeyChangeWarning } from './KeyChangeWarning.tsx'
 import { MessageBubble } from './MessageBubble.tsx'
+import { NameTwinNotice } from './NameTwinNotice.tsx'
+import { SafetyNumberDialog } from './SafetyNumberDialog.tsx'
 
 export interface ConversationProps {
   readonly contactId: string
   readonly onBack: () => void
+  /** Just added, and another contact has the same name: say so once. */
+  readonly nameTwinNotice?: boolean
+  readonly onDismissNameTwinNotice?: () => void
 }
 
 /** Distance from the bottom, in px, under which new messages keep the view pinned. */
@@ -19,6 +27,7 @@ export function Conversation(props: ConversationProps): JSX.Element {
   const messages = () => engine.messages(props.contactId)
   const [loadingEarlier, setLoadingEarlier] = createSignal(false)
   const [earlierError, setEarlierError] = createSignal<string | null>(null)
+  const [safetyOpen, setSafetyOpen] = createSignal(false)
   let list: HTMLDivElement | undefined
   let pinned = true
 
@@ -67,22 +76,39 @@ export function Conversation(props: ConversationProps): JSX.Element {
               {initial(c().displayName)}
             </span>
             <div class="conversation__who">
-              <h1 class="conversation__name">{c().displayName}</h1>
+              <h1 class="conversation__name">
+                <ContactName contact={c()} />
+              </h1>
               <p class="conversation__sub">End-to-end encrypted · {c().fingerprint}</p>
             </div>
-            <details class="safety">
-              <summary>Safety number</summary>
-              <div class="safety__body">
-                <p class="hint">
-                  Compare these digits with {c().displayName} in person or on a call. If they match, nobody is in the
-                  middle.
-                </p>
-                <p class="safety__digits" data-testid="safety-number">
-                  {c().safetyNumber}
-                </p>
-              </div>
-            </details>
+            <button
+              type="button"
+              class="button button--ghost button--small safety-open"
+              data-testid="open-safety-number"
+              aria-haspopup="dialog"
+              onClick={() => setSafetyOpen(true)}
+            >
+              <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">
+                <path d="M8 1.5 3 3.3v3.9c0 3.1 2.1 5.8 5 7 2.9-1.2 5-3.9 5-7V3.3L8 1.5Z" />
+              </svg>
+              <span class="safety-open__label">Safety number</span>
+            </button>
           </header>
+
+          <div class="conversation__notices">
+            <Show when={keyChanged(c()) ? c().keyChangedAt : null}>
+              {(at) => (
+                <KeyChangeWarning name={c().displayName} changedAt={at()} onVerify={() => setSafetyOpen(true)} />
+              )}
+            </Show>
+            <Show when={props.nameTwinNotice === true && engine.nameTwins(props.contactId).length > 0}>
+              <NameTwinNotice
+                name={c().displayName}
+                onCheck={() => setSafetyOpen(true)}
+                onDismiss={() => props.onDismissNameTwinNotice?.()}
+              />
+            </Show>
+          </div>
 
           <div
             class="messages"
@@ -115,6 +141,7 @@ export function Conversation(props: ConversationProps): JSX.Element {
           </div>
 
           <Composer contactId={props.contactId} contactName={c().displayName} />
+          <SafetyNumberDialog contact={c()} open={safetyOpen()} onClose={() => setSafetyOpen(false)} />
         </section>
       )}
     </Show>

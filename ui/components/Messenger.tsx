@@ -10,6 +10,8 @@ import { MyOffer } from './MyOffer.tsx'
 export function Messenger(): JSX.Element {
   const engine = useEngine()
   const [selected, setSelected] = createSignal<string | null>(null)
+  /** The contact just added under a name another contact already has. */
+  const [nameTwinAdded, setNameTwinAdded] = createSignal<string | null>(null)
   const openId = (): string | undefined => {
     const id = selected()
     return id !== null && engine.contact(id) !== undefined ? id : undefined
@@ -63,11 +65,23 @@ export function Messenger(): JSX.Element {
                   carries your public key, so only the two of you can read what you send.
                 </p>
                 <MyOffer />
-                <AddContact onAdded={(contact) => setSelected(contact.id)} />
+                <AddContact
+                  onAdded={(contact) => {
+                    setNameTwinAdded(engine.nameTwins(contact.id).length > 0 ? contact.id : null)
+                    setSelected(contact.id)
+                  }}
+                />
               </section>
             }
           >
-            {(id) => <Conversation contactId={id} onBack={() => setSelected(null)} />}
+            {(id) => (
+              <Conversation
+                contactId={id}
+                onBack={() => setSelected(null)}
+                nameTwinNotice={nameTwinAdded() === id}
+                onDismissNameTwinNotice={() => setNameTwinAdded(null)}
+              />
+            )}
           </Show>
         </main>
       </div>

@@ -91,7 +91,7 @@ export function SafetyNumberDialog(props: SafetyNumberDialogProps): JSX.Element 
           </p>
 
           <div class="safety">
-            <p class="safety__digits" data-testid="safety-number" translate="no" aria-label="Safety number">
+            <div class="safety__digits" data-testid="safety-number" translate="no" role="group" aria-label="Safety number">
               <For each={safetyGroups(props.contact.safetyNumber)}>
                 {(group) => (
                   <>
@@ -99,7 +99,7 @@ export function SafetyNumberDialog(props: SafetyNumberDialogProps): JSX.Element 
                   </>
                 )}
               </For>
-            </p>
+            </div>
             <SafetyQr safetyNumber={props.contact.safetyNumber} />
           </div>
 
