@@ -88,18 +88,27 @@ export type HeaderMatch =
   | { readonly kind: 'next'; readonly header: Header }
   | { readonly kind: 'old'; readonly header: Header; readonly headerKey: Uint8Array }
 
+/** Which of a session's header keys `matchHeader` tries: HKr, NHKr, or those of past chains. */
+export type HeaderKeys = 'current' | 'next' | 'old'
+
+/** The order a receiver tries key sets in, across all its sessions (§4.4 DecryptHeader, extended). */
+export const HEADER_KEY_ORDER: readonly HeaderKeys[] = ['current', 'next', 'old']
+
 /**
- * §4.4 DecryptHeader: HKr, then NHKr. With `includeOld`, also the header keys
- * of past chains (those of stored skipped keys, then retired ones), which only
- * late or replayed messages need: callers try every session's current keys
- * first and come back for these.
+ * §4.4 DecryptHeader, one key set at a time so that a receiver with many
+ * sessions tries every session's HKr (most messages continue a chain) before
+ * any NHKr (the first message of a new chain), and both before the keys of
+ * past chains (those of stored skipped keys, then retired ones), which only
+ * late or replayed messages need. Each try is one AEAD open of a 40-byte header.
  */
-export function matchHeader(crypto: Crypto, state: SessionState, encryptedHeader: Uint8Array, ad: Uint8Array, includeOld: boolean): HeaderMatch | null {
-  if (!includeOld) {
-    const current = state.receivingHeaderKey === null ? null : openHeader(crypto, state.receivingHeaderKey, encryptedHeader, ad)
-    if (current !== null) return { kind: 'current', header: current }
-    const next = openHeader(crypto, state.nextReceivingHeaderKey, encryptedHeader, ad)
-    return next === null ? null : { kind: 'next', header: next }
+export function matchHeader(crypto: Crypto, state: SessionState, encryptedHeader: Uint8Array, ad: Uint8Array, keys: HeaderKeys): HeaderMatch | null {
+  if (keys === 'current') {
+    const header = state.receivingHeaderKey === null ? null : openHeader(crypto, state.receivingHeaderKey, encryptedHeader, ad)
+    return header === null ? null : { kind: 'current', header }
+  }
+  if (keys === 'next') {
+    const header = openHeader(crypto, state.nextReceivingHeaderKey, encryptedHeader, ad)
+    return header === null ? null : { kind: 'next', header }
   }
   const tried = new Set<string>()
   for (const headerKey of [...state.skippedKeys.map((k) => k.headerKey), ...state.retiredHeaderKeys]) {

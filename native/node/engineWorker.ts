@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import * as Comlink from 'comlink'
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
-import { nobleCrypto } from '../../engine/crypto/index.ts'
+import { nodeCrypto } from './nodeCrypto.ts'
 import { createEngine } from '../../workers/createEngine.ts'
 import { deferredApi } from '../../workers/deferredApi.ts'
 import { systemClock, systemRandom } from '../../workers/systemPorts.ts'
@@ -18,7 +18,7 @@ if (!parentPort) throw new Error('engineWorker.ts runs as a worker_threads worke
 
 const ready = openFileStore(dataDir).then((store) =>
   createEngine({
-    crypto: nobleCrypto(),
+    crypto: nodeCrypto(),
     random: systemRandom(),
     clock: systemClock(),
     store,

@@ -165,8 +165,8 @@ export function nodeCrypto(): Crypto {
       }
       // OpenSSL refuses an empty output and long info; RFC 5869 allows both, and
       // so does noble, which computes the same bytes for these rare inputs.
-      
-      
+      if (length === 0) return new Uint8Array(0)
+      if (info.length > NODE_HKDF_MAX_INFO) return hkdf(sha256, ikm, salt, info, length)
       return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length))
     },
 
@@ -185,7 +185,7 @@ export function nodeCrypto(): Crypto {
       requireLength(key, KEY_LENGTH, 'ChaCha20-Poly1305 key')
       requireLength(nonce, NONCE_LENGTH, 'ChaCha20-Poly1305 nonce')
       const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH })
-      cipher.setAAD(ad)
+      cipher.setAAD(ad, { plaintextLength: plaintext.length })
       const body = cipher.update(plaintext)
       cipher.final()
       // Unpooled and not zero-filled: both parts overwrite every byte.
@@ -203,7 +203,7 @@ export function nodeCrypto(): Crypto {
       try {
         const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH })
         decipher.setAuthTag(ciphertext.subarray(end))
-        decipher.setAAD(ad)
+        decipher.setAAD(ad, { plaintextLength: end })
         const body = decipher.update(ciphertext.subarray(0, end))
         decipher.final()
         return plain(body)

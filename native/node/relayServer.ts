@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { nobleCrypto } from '../../engine/crypto/index.ts'
+import { nodeCrypto } from './nodeCrypto.ts'
 import { decodeIdentity, encodeIdentity, generateIdentity, shortFingerprint } from '../../engine/identity/index.ts'
 import type { Crypto } from '../../engine/ports/index.ts'
 import { startMesh } from '../../workers/startMesh.ts'
@@ -40,7 +40,7 @@ export interface RelayHandle {
 const IDENTITY_KEY = 'relay/identity'
 
 export async function startRelay(init: RelayInit): Promise<RelayHandle> {
-  const crypto = init.crypto ?? nobleCrypto()
+  const crypto = init.crypto ?? nodeCrypto()
   const random = systemRandom()
   const store = await openFileStore(init.dataDir)
   const stored = await store.get(IDENTITY_KEY)

@@ -33,8 +33,19 @@ export function ContactList(props: ContactListProps): JSX.Element {
                   <span class="contact__name">
                     <ContactName contact={contact} testId="contact-name" />
                   </span>
+                  {/* A name alone never says who someone is: twins show their fingerprint. */}
+                  <Show when={engine.nameTwins(contact.id).length > 0}>
+                    <span class="contact__fp" data-testid="name-twin-fingerprint">
+                      {contact.fingerprint}
+                    </span>
+                  </Show>
                   <span class="contact__preview">
-                    <Show when={engine.lastMessage(contact.id)} fallback={<>Fingerprint {contact.fingerprint}</>}>
+                    <Show
+                      when={engine.lastMessage(contact.id)}
+                      fallback={
+                        engine.nameTwins(contact.id).length > 0 ? <>No messages yet</> : <>Fingerprint {contact.fingerprint}</>
+                      }
+                    >
                       {(last) => (
                         <>
                           {last().direction === 'out' ? 'You: ' : ''}

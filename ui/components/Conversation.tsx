@@ -79,7 +79,18 @@ export function Conversation(props: ConversationProps): JSX.Element {
               <h1 class="conversation__name">
                 <ContactName contact={c()} />
               </h1>
-              <p class="conversation__sub">End-to-end encrypted · {c().fingerprint}</p>
+              <Show
+                when={engine.nameTwins(props.contactId).length > 0}
+                fallback={<p class="conversation__sub">End-to-end encrypted · {c().fingerprint}</p>}
+              >
+                {/* Another contact has this name: the fingerprint comes first, it is what tells them apart. */}
+                <p class="conversation__sub">
+                  <span class="conversation__fp" data-testid="name-twin-fingerprint">
+                    {c().fingerprint}
+                  </span>{' '}
+                  · End-to-end encrypted
+                </p>
+              </Show>
             </div>
             <button
               type="button"

@@ -1,6 +1,9 @@
 /** Shared set-up for the session tests: devices that commit state only when a call succeeds. */
 import { concat, equals, toHex, utf8Encode } from '../../bytes.ts'
 import { nobleCrypto } from '../../crypto/nobleCrypto.ts'
+import { SovereignError } from '../../errors.ts'
+import { WIRE_ERROR_NAMES } from '../../wire/errors.ts'
+import { SESSION_ERROR_NAMES } from '../errors.ts'
 import { seededRandom } from '../../crypto/test/seededRandom.ts'
 import { generateIdentity } from '../../identity/identity.ts'
 import type { Identity } from '../../identity/identity.ts'
@@ -25,6 +28,20 @@ export function errorName(fn: () => unknown): string | null {
   } catch (err) {
     return (err as Error).name
   }
+}
+
+/** Every error a session call may throw on bad input: anything else is a bug. */
+export const TYPED_ERRORS: ReadonlySet<string> = new Set([...SESSION_ERROR_NAMES, ...WIRE_ERROR_NAMES, 'DecryptError', 'WeakKeyError'])
+
+/** The name of the typed error `fn` throws; fails the test when it returns or throws anything untyped. */
+export function typedError(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    if (!(err instanceof SovereignError) || !TYPED_ERRORS.has(err.name)) throw err
+    return err.name
+  }
+  throw new Error('expected a typed error, but the call succeeded')
 }
 
 export function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
