@@ -5,6 +5,7 @@ import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import type { Crypto } from '../ports/crypto.ts'
 import { DecryptError, InvalidLengthError, WeakKeyError } from './errors.ts'
+import { isAllZero, requireLength } from './checks.ts'
 
 const KEY_LENGTH = 32
 const NONCE_LENGTH = 12
@@ -16,15 +17,6 @@ const HKDF_MAX_LENGTH = 255 * 32
 // S >= L are rejected, as Wycheproof's `invalid` cases require (DESIGN.md §3).
 const STRICT = { zip215: false } as const
 
-function requireLength(bytes: Uint8Array, length: number, what: string): void {
-  if (bytes.length !== length) throw new InvalidLengthError(`${what} must be ${length} bytes`)
-}
-
-function isAllZero(bytes: Uint8Array): boolean {
-  let acc = 0
-  for (const b of bytes) acc |= b
-  return acc === 0
-}
 
 /**
  * The portable `Crypto` provider on @noble (DESIGN.md §2). Every noble exception

@@ -16,6 +16,7 @@ import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { DecryptError, InvalidLengthError, WeakKeyError } from '../../engine/crypto/errors.ts'
 import type { Crypto } from '../../engine/ports/crypto.ts'
+import { isAllZero, requireLength } from '../../engine/crypto/checks.ts'
 
 const KEY_LENGTH = 32
 const NONCE_LENGTH = 12
@@ -38,15 +39,6 @@ const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 const ORDER_LE = Buffer.from('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010', 'hex')
 const STRICT = { zip215: false } as const
 
-function requireLength(bytes: Uint8Array, length: number, what: string): void {
-  if (bytes.length !== length) throw new InvalidLengthError(`${what} must be ${length} bytes`)
-}
-
-function isAllZero(bytes: Uint8Array): boolean {
-  let acc = 0
-  for (const b of bytes) acc |= b
-  return acc === 0
-}
 
 /**
  * A plain `Uint8Array` over a Buffer node:crypto returned, without copying when
