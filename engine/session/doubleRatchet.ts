@@ -32,7 +32,7 @@ export interface SessionInit {
   readonly seeds: RatchetSeeds
 }
 
-/** §4.3 RatchetInitAliceHE. `peerRatchetKey` is SPK_B (X3DH §3.3: Bob's first ratchet key). */
+/** §4.4 RatchetInitAliceHE. `peerRatchetKey` is SPK_B (§5.1: Bob's signed prekey is his first ratchet key). */
 export function initInitiator(
   crypto: Crypto,
   random: Random,
@@ -51,7 +51,7 @@ export function initInitiator(
 }
 
 /**
- * §4.3 RatchetInitBobHE with SPK_B as the first ratchet key pair. Only ever
+ * §4.4 RatchetInitBobHE with SPK_B as the first ratchet key pair. Only ever
  * followed at once by decrypting the first message, whose DH ratchet step
  * replaces SPK_B's secret: a stored session never holds it.
  */
@@ -71,7 +71,7 @@ export interface RatchetCiphertext {
   readonly ciphertext: Uint8Array
 }
 
-/** §4.4 RatchetEncryptHE: header under HKs and `ad`, body under mk and `ad || enc_header`. */
+/** §4.5 RatchetEncryptHE: header under HKs and `ad`, body under mk and `ad || enc_header`. */
 export function ratchetEncrypt(crypto: Crypto, random: Random, state: SessionState, plaintext: Uint8Array, ad: Uint8Array): RatchetCiphertext {
   if (state.sendingChainKey === null || state.sendingHeaderKey === null) throw new SessionStateError('session has no sending chain yet')
   if (state.sendCount >= MAX_COUNTER) throw new SessionStateError('sending chain is exhausted')
@@ -91,11 +91,11 @@ export type HeaderMatch =
 /** Which of a session's header keys `matchHeader` tries: HKr, NHKr, or those of past chains. */
 export type HeaderKeys = 'current' | 'next' | 'old'
 
-/** The order a receiver tries key sets in, across all its sessions (§4.4 DecryptHeader, extended). */
+/** The order a receiver tries key sets in, across all its sessions (§4.6 DecryptHeader, extended). */
 export const HEADER_KEY_ORDER: readonly HeaderKeys[] = ['current', 'next', 'old']
 
 /**
- * §4.4 DecryptHeader, one key set at a time so that a receiver with many
+ * §4.6 DecryptHeader, one key set at a time so that a receiver with many
  * sessions tries every session's HKr (most messages continue a chain) before
  * any NHKr (the first message of a new chain), and both before the keys of
  * past chains (those of stored skipped keys, then retired ones), which only
@@ -111,7 +111,11 @@ export function matchHeader(crypto: Crypto, state: SessionState, encryptedHeader
     return header === null ? null : { kind: 'next', header }
   }
   const tried = new Set<string>()
+  let previous: Uint8Array | null = null
   for (const headerKey of [...state.skippedKeys.map((k) => k.headerKey), ...state.retiredHeaderKeys]) {
+    // Skipped keys come in runs of one chain: skip a run without hashing every entry.
+    if (previous !== null && equals(headerKey, previous)) continue
+    previous = headerKey
     const id = toHex(headerKey)
     if (tried.has(id) || (state.receivingHeaderKey !== null && equals(headerKey, state.receivingHeaderKey))) continue
     tried.add(id)
@@ -129,7 +133,7 @@ function takeSkipped(s: Working, headerKey: Uint8Array, n: number): Uint8Array {
   return key
 }
 
-/** §4.4 SkipMessageKeysHE, bounded by MAX_SKIP per call and MAX_SKIPPED_KEYS in total (oldest evicted). */
+/** §4.6 SkipMessageKeysHE, bounded by MAX_SKIP per call and MAX_SKIPPED_KEYS in total (oldest evicted). */
 function skipMessageKeys(crypto: Crypto, s: Working, until: number): void {
   if (until - s.receiveCount > MAX_SKIP) throw new TooManySkippedError()
   if (s.receivingChainKey === null || s.receivingHeaderKey === null) return
@@ -142,7 +146,7 @@ function skipMessageKeys(crypto: Crypto, s: Working, until: number): void {
   if (s.skippedKeys.length > MAX_SKIPPED_KEYS) s.skippedKeys.splice(0, s.skippedKeys.length - MAX_SKIPPED_KEYS)
 }
 
-/** §4.4 DHRatchetHE; the old HKr is remembered so later replays from its chain stay recognisable. */
+/** §4.6 DHRatchetHE; the old HKr is remembered so later replays from its chain stay recognisable. */
 function dhRatchet(crypto: Crypto, random: Random, s: Working, header: Header): void {
   if (s.receivingHeaderKey !== null) {
     s.retiredHeaderKeys.push(s.receivingHeaderKey)
@@ -171,10 +175,10 @@ export interface RatchetPlaintext {
 }
 
 /**
- * §4.4 RatchetDecryptHE after `matchHeader` found `match`. Works on a copy: on
+ * §4.6 RatchetDecryptHE after `matchHeader` found `match`. Works on a copy: on
  * any throw (`DuplicateOrExpiredError`, `TooManySkippedError`, `DecryptError`,
  * `WeakKeyError`) `state` is untouched. The used message key is not in the
- * returned state (§3.5: delete it once used), and a successful decryption
+ * returned state (§6.1: secure deletion), and a successful decryption
  * ends the initiator's prekey phase (the peer evidently has the session).
  */
 export function ratchetDecrypt(

@@ -16,7 +16,7 @@ export class InvalidBundleError extends SovereignError {
 
 /**
  * A header asks the receiver to derive more than MAX_SKIP message keys in one
- * chain (Double Ratchet §3.5, §4.4 SkipMessageKeys). Nothing changes.
+ * chain (Double Ratchet §3.5 MAX_SKIP, §4.6 SkipMessageKeysHE). Nothing changes.
  */
 export class TooManySkippedError extends SovereignError {
   constructor(message = 'message counter jumps past the skip limit') {

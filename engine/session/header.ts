@@ -3,10 +3,10 @@
  * (ratchet public key, previous chain length, message number) is what would
  * let a relay link messages to one session; HENCRYPT hides it.
  *
- * A header key encrypts every header of its chain (§4.1: "the same hk will be
- * used repeatedly"), so HENCRYPT draws a fresh random 96-bit nonce per header
- * and sends it in front: at most ~2^32 headers per key keeps the ChaCha20
- * nonce-collision odds below 2^-32.
+ * A header key encrypts every header of its chain, so (§4.2 HENCRYPT) the AEAD
+ * needs a nonce that never repeats under it: a fresh random 96-bit nonce per
+ * header, sent in front. A chain has at most 2^32 headers (u32 counter), which
+ * keeps the nonce-collision odds below 2^-32.
  *
  *   encrypted header = nonce (12) || ChaCha20-Poly1305(hk, nonce, dh 32 || pn u32 || n u32, ad) (40 + 16)
  */
@@ -59,7 +59,7 @@ export function sealHeader(crypto: Crypto, random: Random, headerKey: Uint8Array
 /**
  * HDECRYPT(hk, enc_header): the header, or null when `headerKey` does not open
  * it. Null rather than an exception because the receiver tries several keys
- * per message (§4.4 DecryptHeader) and across sessions.
+ * per message (§4.6 DecryptHeader) and across sessions.
  */
 export function openHeader(crypto: Crypto, headerKey: Uint8Array, encrypted: Uint8Array, ad: Uint8Array): Header | null {
   if (encrypted.length !== ENCRYPTED_HEADER_BYTES) return null

@@ -39,7 +39,13 @@ export {
 } from './ratchetState.ts'
 export type { PendingPrekey, SessionState, SkippedMessageKey } from './ratchetState.ts'
 export type { PeerIdentity } from './x3dh.ts'
-export { decodeSessionMessage, encodeSessionMessage, SESSION_MESSAGE_VERSION } from './sessionMessage.ts'
+export {
+  decodeSessionMessage,
+  encodeSessionMessage,
+  PREKEY_MESSAGE_OVERHEAD,
+  RATCHET_MESSAGE_OVERHEAD,
+  SESSION_MESSAGE_VERSION,
+} from './sessionMessage.ts'
 export type { PrekeyHead, PrekeyPrefix, SessionMessage } from './sessionMessage.ts'
 export { X3DH_INFO, x3dhInitiator, x3dhResponder } from './x3dh.ts'
 export type { X3dhInitiatorInput, X3dhResponderKeys, X3dhResponse, X3dhSecrets } from './x3dh.ts'

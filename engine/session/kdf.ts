@@ -51,15 +51,15 @@ export function kdfCk(crypto: Crypto, chainKey: Uint8Array): ChainStep {
 export interface RatchetSeeds {
   /** The first root key: SK itself is only ever used as HKDF input. */
   readonly rootKey: Uint8Array
-  /** shared_hka of §4.3: the initiator's first sending header key. */
+  /** shared_hka of §4.4: the initiator's first sending header key. */
   readonly initiatorHeaderKey: Uint8Array
-  /** shared_nhkb of §4.3: the responder's first next sending header key. */
+  /** shared_nhkb of §4.4: the responder's first next sending header key. */
   readonly responderNextHeaderKey: Uint8Array
 }
 
 /**
  * X3DH's SK expanded into the three values RatchetInitAliceHE / RatchetInitBobHE
- * take (§4.3: "shared_hka and shared_nhkb" are further outputs of the key
+ * take (§4.4: "shared_hka and shared_nhkb" are further outputs of the key
  * agreement). HKDF(SK, zero salt, 'Sovereign_X3DH_v1_ratchet', 96).
  */
 export function ratchetSeeds(crypto: Crypto, sharedSecret: Uint8Array): RatchetSeeds {
@@ -74,7 +74,7 @@ export function ratchetSeeds(crypto: Crypto, sharedSecret: Uint8Array): RatchetS
 /**
  * ENCRYPT / DECRYPT of §5.2 with ChaCha20-Poly1305 instead of AES-CBC+HMAC:
  * HKDF(mk, zero salt, 'Sovereign_Message_v1', 44) gives a 32-byte key and a
- * 12-byte nonce. Every message key encrypts exactly one message (§5.1), so a
+ * 12-byte nonce. Every message key encrypts exactly one message (§5.2), so a
  * derived nonce never repeats under its key.
  */
 function messageCipher(crypto: Crypto, messageKey: Uint8Array): { key: Uint8Array; nonce: Uint8Array } {

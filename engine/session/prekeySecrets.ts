@@ -1,13 +1,14 @@
 /**
- * The owner's side of its prekeys: plain data, stored as one record. X3DH §4.6
- * asks for two policies this record makes explicit:
- *  - a one-time prekey is deleted as soon as a session start used it (X3DH
- *    §2.5, §3.3 step 4). `decryptMessage` never mutates this record; it
+ * The owner's side of its prekeys: plain data, stored as one record. It makes
+ * two policies of X3DH explicit:
+ *  - a one-time prekey is deleted as soon as a session start used it (§3.4,
+ *    §4.2). `decryptMessage` never mutates this record; it
  *    reports `consumedOneTimePrekey` and the caller commits
  *    `consumeOneTimePrekey` together with the new session;
  *  - after rotating the signed prekey the previous one is kept for a grace
  *    period, so that prekey messages already in flight still open, then
- *    dropped with `dropPreviousSignedPrekey` (its secret gone = forward secrecy).
+ *    dropped with `dropPreviousSignedPrekey` (§3.2: its secret gone, forward
+ *    secrecy for sessions it started).
  *
  * Storage layout (big-endian, secret!):
  *

@@ -1,5 +1,5 @@
 /**
- * Prekey bundles (X3DH §2.5, §3.2): what a user publishes so that others can
+ * Prekey bundles (X3DH §3.2, publishing keys): what a user publishes so that others can
  * start a session while it is offline. The bundle carries the Ed25519 identity,
  * its X25519 identity key IK (`staticKey`, the same key the link layer uses)
  * with the binding signature that ties the two, a signed prekey SPK, and zero
@@ -81,7 +81,7 @@ function signedPrekeyMessage(id: number, publicKey: Uint8Array): Uint8Array {
   return w.finish()
 }
 
-/** A fresh signed prekey `id`, signed by `identity` (X3DH §2.5). */
+/** A fresh signed prekey `id`, signed by `identity` (X3DH §3.2). */
 export function generateSignedPrekey(crypto: Crypto, random: Random, identity: Identity, id: number): SignedPrekey {
   checkId(id, 'signed prekey')
   const keyPair = generateX25519KeyPair(crypto, random)

@@ -1,5 +1,5 @@
 /**
- * A session's state (Double Ratchet §3.2 and §4.2 with header encryption) as
+ * A session's state (Double Ratchet §3.2, and §4.3 for header encryption) as
  * plain data, plus its versioned storage form. Byte arrays are never mutated
  * after creation, so a new state may share them with the one it replaced.
  *
@@ -26,7 +26,7 @@ import type { PeerIdentity } from './x3dh.ts'
 export const SESSION_STATE_VERSION = 1
 /** §3.5 MAX_SKIP: the most message keys one header may make the receiver derive in one chain. */
 export const MAX_SKIP = 1000
-/** Skipped message keys kept per session; past it the oldest are evicted (§3.5 "delete after some time"). */
+/** Skipped message keys kept per session; past it the oldest are evicted (§6.4 deletion of skipped message keys). */
 export const MAX_SKIPPED_KEYS = 2000
 /** Receiving header keys of past chains kept so replays from them are told apart from garbage. */
 export const MAX_RETIRED_HEADER_KEYS = 8

@@ -31,6 +31,10 @@ const TYPE_PREKEY = 1
 const TYPE_RATCHET = 2
 const KEY = 32
 const TAG = 16
+/** Bytes a ratchet message adds to its plaintext: version, type, encrypted header, tag. */
+export const RATCHET_MESSAGE_OVERHEAD = 2 + ENCRYPTED_HEADER_BYTES + TAG
+/** Bytes a prekey message (with a one-time prekey id) adds to its plaintext. */
+export const PREKEY_MESSAGE_OVERHEAD = 2 + KEY + 4 + 1 + 4 + SEALED_SENDER_BYTES + ENCRYPTED_HEADER_BYTES + TAG
 
 export interface PrekeyHead {
   readonly baseKey: Uint8Array

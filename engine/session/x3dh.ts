@@ -19,7 +19,7 @@ import type { Crypto } from '../ports/crypto.ts'
 
 export const X3DH_INFO = 'Sovereign_X3DH_v1'
 const KEY = 32
-// §2.2: F is 32 0xFF bytes for X25519, so SK never starts with a valid key.
+// §2.2: F is 32 0xFF bytes for X25519, prepended for domain separation.
 const F = new Uint8Array(KEY).fill(0xff)
 const ZERO_SALT = new Uint8Array(KEY)
 const SK_INFO = utf8Encode(X3DH_INFO)

@@ -68,9 +68,10 @@ export class Device {
   /** Most recently used first. */
   sessions: SessionState[] = []
 
-  constructor(seed: string, oneTimePrekeys = 3) {
+  /** `identity` replaces the generated one (tests of forged identities). */
+  constructor(seed: string, oneTimePrekeys = 3, identity?: Identity) {
     this.random = seededRandom(seed)
-    this.identity = generateIdentity(crypto, this.random)
+    this.identity = identity ?? generateIdentity(crypto, this.random)
     const spk = generateSignedPrekey(crypto, this.random, this.identity, 1)
     this.prekeys = createPrekeySecrets(spk, generateOneTimePrekeys(crypto, this.random, 100, oneTimePrekeys))
   }
