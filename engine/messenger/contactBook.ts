@@ -11,6 +11,8 @@ import type { Crypto, Store, StoreOp } from '../ports/index.ts'
 import { SenderProofError, UnknownContactError } from './errors.ts'
 import { decodeRecord, encodeRecord, keys } from './records.ts'
 import type { ContactRecord } from './records.ts'
+
+export type SignedPrekeyRecord = NonNullable<ContactRecord['signedPrekey']>
 import type { ContactView } from './views.ts'
 
 /** What an offer or a sealed message proves about its sender. */
@@ -37,7 +39,7 @@ export interface ContactBook {
    * (`null`: a provisional placeholder); relays are merged. Throws SenderProofError
    * when the binding does not hold.
    */
-  learn(proof: KeyProof, name: string | null, relays: readonly string[]): Promise<Learned>
+  learn(proof: KeyProof, name: string | null, relays: readonly string[], signedPrekey?: SignedPrekeyRecord): Promise<Learned>
   setVerified(id: string, verified: boolean): Promise<ContactRecord>
 }
 
@@ -49,7 +51,13 @@ export function createContactBook(crypto: Crypto, store: Store, me: () => Uint8A
     if (!bytes) return undefined
     // Records written before verification existed lack its fields.
     const r = decodeRecord<Partial<ContactRecord> & ContactRecord>('contact', bytes)
-    return { ...r, verified: r.verified ?? false, keyChangedAt: r.keyChangedAt ?? null, provisionalName: r.provisionalName ?? false }
+    return {
+      ...r,
+      verified: r.verified ?? false,
+      keyChangedAt: r.keyChangedAt ?? null,
+      provisionalName: r.provisionalName ?? false,
+      signedPrekey: r.signedPrekey ?? null,
+    }
   }
   const put = (record: ContactRecord): StoreOp => ({ type: 'set', key: keys.contact(record.id), value: encodeRecord(record) })
 
@@ -69,7 +77,7 @@ export function createContactBook(crypto: Crypto, store: Store, me: () => Uint8A
       const { id, displayName, addedAt, verified, keyChangedAt } = record
       return { id, displayName, addedAt, verified, keyChangedAt, fingerprint: shortFingerprint(crypto, fromHex(id)), safetyNumber: sn }
     },
-    async learn(proof, name, relays) {
+    async learn(proof, name, relays, signedPrekey) {
       const id = toHex(proof.identity)
       const known = await get(id)
       const sameKey = known !== undefined && equals(fromHex(known.staticKey), proof.staticKey)
@@ -86,20 +94,23 @@ export function createContactBook(crypto: Crypto, store: Store, me: () => Uint8A
           verified: false,
           keyChangedAt: null,
           provisionalName: name === null,
+          signedPrekey: signedPrekey ?? null,
         }
         return { record, op: put(record), isNew: true, keyChanged: false }
       }
       const mergedRelays = [...new Set([...known.relays, ...relays])]
       const rename = known.provisionalName && name !== null
+      const newPrekey = signedPrekey !== undefined && JSON.stringify(signedPrekey) !== JSON.stringify(known.signedPrekey)
       const record: ContactRecord = {
         ...known,
         relays: mergedRelays,
+        ...(newPrekey ? { signedPrekey } : {}),
         ...(rename ? { displayName: name, provisionalName: false } : {}),
         ...(sameKey
           ? {}
           : { staticKey: toHex(proof.staticKey), binding: toHex(proof.binding), verified: false, keyChangedAt: now() }),
       }
-      const changed = !sameKey || rename || mergedRelays.length !== known.relays.length
+      const changed = !sameKey || rename || newPrekey || mergedRelays.length !== known.relays.length
       return { record, op: changed ? put(record) : null, isNew: false, keyChanged: !sameKey }
     },
     async setVerified(id, verified) {

@@ -1,8 +1,6 @@
 export { createMessenger, DEFAULT_TTL, MAX_TEXT_BYTES, MESSAGE_LIFETIME_MS } from './messenger.ts'
 export type { Messenger, MessengerComponents, Outgoing } from './messenger.ts'
 export { normalizeDisplayName, MAX_DISPLAY_NAME } from './displayName.ts'
-export { openEnvelope, sealEnvelope } from './sealEnvelope.ts'
-export type { OpenedEnvelope, Recipient, SealInit, SealedEnvelope } from './sealEnvelope.ts'
 export {
   CorruptRecordError,
   InvalidDisplayNameError,

@@ -1,34 +1,37 @@
 /**
- * The messenger's domain: profile, contacts, history and the sealing of messages.
- * It decides and stores; it never touches a link. The mesh (machines/) carries the
- * `Outgoing` bytes it returns and hands it every envelope addressed to this node.
+ * The messenger's domain: profile, contacts, sessions and history. It decides and
+ * stores; it never touches a link. The mesh (machines/) carries the `Outgoing`
+ * bytes it returns and hands it every envelope addressed to this node.
+ *
+ * An envelope's body is a session message (engine/session): X3DH to start, then
+ * the Double Ratchet with encrypted headers, so relays see neither the sender nor
+ * who talks to whom beyond the destination. The envelope header (version, id,
+ * destination, expiry) is the associated data of every message; the session
+ * binds both parties' identities.
  */
 import { equals, fromHex, toHex, utf8Encode } from '../bytes.ts'
-import type { Clock, Crypto, Random, Store, StoreOp } from '../ports/index.ts'
-import {
-  decodeIdentity,
-  encodeIdentity,
-  generateIdentity,
-  safetyNumber,
-  shortFingerprint,
-  verifyBinding,
-} from '../identity/index.ts'
 import type { Identity } from '../identity/index.ts'
+import { decodeIdentity, encodeIdentity, generateIdentity, shortFingerprint } from '../identity/index.ts'
 import { decodeOffer, encodeOffer } from '../offer/index.ts'
-import { decodeEnvelope, isWellFormedText } from '../wire/index.ts'
-import type { Envelope, MessageBody } from '../wire/index.ts'
-import { openEnvelope, sealEnvelope } from './sealEnvelope.ts'
-import { normalizeDisplayName } from './displayName.ts'
-import { createContactBook } from './contactBook.ts'
+import type { Clock, Crypto, Random, Store, StoreOp } from '../ports/index.ts'
+import type { PrekeyBundle } from '../session/index.ts'
 import {
-  InvalidMessageError,
-  NoProfileError,
-  ProfileExistsError,
-  SenderProofError,
-  UnknownContactError,
-} from './errors.ts'
+  ENVELOPE_VERSION,
+  MESSAGE_ID_BYTES,
+  decodeEnvelope,
+  decodeMessageBody,
+  encodeEnvelope,
+  encodeMessageBody,
+  envelopeAssociatedData,
+  isWellFormedText,
+} from '../wire/index.ts'
+import type { Envelope, EnvelopeHeader, MessageBody } from '../wire/index.ts'
+import { createContactBook } from './contactBook.ts'
+import { normalizeDisplayName } from './displayName.ts'
+import { InvalidMessageError, NoProfileError, ProfileExistsError, SenderProofError, UnknownContactError } from './errors.ts'
 import { decodeRecord, encodeRecord, keys } from './records.ts'
 import type { ContactRecord, MessageRecord, OutboxRecord, ProfileRecord } from './records.ts'
+import { createSessionBook } from './sessionBook.ts'
 import type { ContactView, EngineEvent, HistoryQuery, MessageView, ProfileView } from './views.ts'
 
 export interface MessengerComponents {
@@ -46,7 +49,7 @@ export interface Outgoing {
 }
 
 export interface Messenger {
-  /** Reads identity and profile from the store; null before onboarding. */
+  /** Reads identity, profile and sessions from the store; null before onboarding. */
   load(): Promise<ProfileView | null>
   profile(): ProfileView | null
   /** The local identity; throws NoProfileError before onboarding. */
@@ -57,6 +60,8 @@ export interface Messenger {
   contacts(): Promise<ContactView[]>
   /** Every relay address any contact offered: where their mail can reach them. */
   contactRelays(): Promise<string[]>
+  /** Marks a contact verified or not; verifying clears a key-change warning. */
+  setVerified(contactId: string, verified: boolean): Promise<ContactView>
   compose(contactId: string, text: string): Promise<{ message: MessageView; outgoing: Outgoing }>
   /** An outgoing envelope left this device: drop it from the outbox, mark it sent. */
   markSent(messageId: string): Promise<MessageView | null>
@@ -64,8 +69,6 @@ export interface Messenger {
   outbox(): Promise<Outgoing[]>
   /** Opens an envelope addressed to this node; returns the events it caused. */
   receive(envelope: Envelope): Promise<EngineEvent[]>
-  /** Marks a contact verified or not; verifying clears a key-change warning. */
-  setVerified(contactId: string, verified: boolean): Promise<ContactView>
   history(contactId: string, query?: HistoryQuery): Promise<MessageView[]>
 }
 
@@ -78,43 +81,67 @@ export function createMessenger(c: MessengerComponents): Messenger {
   const { crypto, random, clock, store } = c
   let me: Identity | null = null
   let profile: ProfileView | null = null
+  // Session state must never be read by two operations at once (a reused ratchet
+  // step would reuse a message key): every operation that touches it runs here, in turn.
+  let queue: Promise<unknown> = Promise.resolve()
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn)
+    queue = run.catch(() => undefined)
+    return run
+  }
 
   const requireIdentity = (): Identity => {
     if (!me) throw new NoProfileError()
     return me
   }
   const book = createContactBook(crypto, store, () => requireIdentity().signingKey.publicKey, () => clock.now())
-  const sender = (): { identity: Uint8Array; binding: Uint8Array } => {
-    const id = requireIdentity()
-    return { identity: id.signingKey.publicKey, binding: id.binding }
-  }
+  const sessions = createSessionBook(crypto, random, store, requireIdentity)
   const toProfileView = (record: ProfileRecord, id: Identity): ProfileView => ({
     displayName: record.displayName,
     id: toHex(id.signingKey.publicKey),
     fingerprint: shortFingerprint(crypto, id.signingKey.publicKey),
   })
-  const seal = (contact: ContactRecord, body: MessageBody): Outgoing => {
-    const sealed = sealEnvelope({
-      crypto,
-      random,
-      identity: requireIdentity(),
-      recipient: { identity: fromHex(contact.id), staticKey: fromHex(contact.staticKey) },
-      body,
-      expiresAt: clock.now() + MESSAGE_LIFETIME_MS,
+  const bundleOf = (contact: ContactRecord): PrekeyBundle => {
+    // Contacts met by message (not by offer) have a session already, so this is never reached for them.
+    const spk = contact.signedPrekey
+    if (!spk) throw new InvalidMessageError('Ask this contact for their offer code to start a conversation.')
+    return {
+      identity: fromHex(contact.id),
+      staticKey: fromHex(contact.staticKey),
+      binding: fromHex(contact.binding),
+      signedPrekey: { id: spk.id, publicKey: fromHex(spk.publicKey), signature: fromHex(spk.signature) },
+      oneTimePrekeys: [],
+    }
+  }
+  /** Encrypts `body` to `contact` as a new envelope; returns it with the ops that persist the session. */
+  const seal = (contact: ContactRecord, body: MessageBody): { outgoing: Outgoing; ops: StoreOp[]; commit(): void } => {
+    const header: EnvelopeHeader = {
+      version: ENVELOPE_VERSION,
+      id: random.bytes(MESSAGE_ID_BYTES),
+      destination: fromHex(contact.id),
       ttl: DEFAULT_TTL,
-    })
-    return { messageId: toHex(sealed.id), destination: contact.id, bytes: sealed.bytes }
+      expiresAt: clock.now() + MESSAGE_LIFETIME_MS,
+    }
+    const plaintext = encodeMessageBody(body)
+    const staged = sessions.encrypt(contact.id, () => bundleOf(contact), plaintext, envelopeAssociatedData(header))
+    const bytes = encodeEnvelope({ header, body: staged.value })
+    return { outgoing: { messageId: toHex(header.id), destination: contact.id, bytes }, ops: staged.ops, commit: staged.commit }
   }
   const outboxOp = (outgoing: Outgoing, historyKey: string): StoreOp => {
     const entry: OutboxRecord = { messageId: outgoing.messageId, historyKey, envelope: toHex(outgoing.bytes) }
     return { type: 'set', key: keys.outbox(outgoing.messageId), value: encodeRecord(entry) }
   }
+  const sender = (): { identity: Uint8Array; binding: Uint8Array } => {
+    const id = requireIdentity()
+    return { identity: id.signingKey.publicKey, binding: id.binding }
+  }
 
-  const messenger: Messenger = {
+  return {
     async load() {
       const [idBytes, profileBytes] = await Promise.all([store.get(keys.identity), store.get(keys.profile)])
       if (!idBytes || !profileBytes) return null
       me = decodeIdentity(idBytes)
+      await sessions.load()
       profile = toProfileView(decodeRecord<ProfileRecord>('profile', profileBytes), me)
       return profile
     },
@@ -129,6 +156,7 @@ export function createMessenger(c: MessengerComponents): Messenger {
       await store.batch([
         { type: 'set', key: keys.identity, value: encodeIdentity(identity) },
         { type: 'set', key: keys.profile, value: encodeRecord(record) },
+        ...sessions.create(identity),
       ])
       me = identity
       profile = toProfileView(record, identity)
@@ -141,56 +169,59 @@ export function createMessenger(c: MessengerComponents): Messenger {
         identity: id.signingKey.publicKey,
         staticKey: id.staticKey.publicKey,
         binding: id.binding,
+        signedPrekey: sessions.signedPrekey(),
         displayName: profile.displayName,
         relays,
       })
     },
-    async acceptOffer(code) {
-      const offer = decodeOffer(code)
-      const id = requireIdentity()
-      const mine = profile
-      if (!mine) throw new NoProfileError()
-      if (!verifyBinding(crypto, offer.identity, offer.staticKey, offer.binding)) throw new SenderProofError()
-      if (equals(offer.identity, id.signingKey.publicKey)) {
-        throw new InvalidMessageError('That is your own offer code. Paste the code of the person you want to add.')
-      }
-      // An offer for a contact we know refreshes their relays; a new key in it is a key change.
-      const { record } = await book.learn(offer, offer.displayName, offer.relays)
-      const intro: MessageBody = {
-        type: 'intro',
-        sender: sender(),
-        sentAt: clock.now(),
-        displayName: mine.displayName,
-        relays: [],
-      }
-      const outgoing = seal(record, intro)
-      // The intro tells the contact our name; it has no history entry of its own.
-      await store.batch([{ type: 'set', key: keys.contact(record.id), value: encodeRecord(record) }, outboxOp(outgoing, '')])
-      return { contact: book.view(record), outgoing }
-    },
+    acceptOffer: (code) =>
+      exclusive(async () => {
+        const offer = decodeOffer(code)
+        const id = requireIdentity()
+        const mine = profile
+        if (!mine) throw new NoProfileError()
+        if (equals(offer.identity, id.signingKey.publicKey)) {
+          throw new InvalidMessageError('That is your own offer code. Paste the code of the person you want to add.')
+        }
+        const spk = offer.signedPrekey
+        const prekey = { id: spk.id, publicKey: toHex(spk.publicKey), signature: toHex(spk.signature) }
+        // An offer for a known contact refreshes their relays and prekey; a new key in it is a key change.
+        const learned = await book.learn(offer, offer.displayName, offer.relays, prekey)
+        const reset = learned.keyChanged ? sessions.reset(learned.record.id) : null
+        if (reset) reset.commit()
+        const intro: MessageBody = { type: 'intro', sender: sender(), sentAt: clock.now(), displayName: mine.displayName, relays: [] }
+        // The bundle is checked (binding and prekey signature) when the session starts here.
+        const sealed = seal(learned.record, intro)
+        const contactOp: StoreOp = { type: 'set', key: keys.contact(learned.record.id), value: encodeRecord(learned.record) }
+        // The intro tells the contact our name; it has no history entry of its own.
+        await store.batch([...(reset?.ops ?? []), contactOp, ...sealed.ops, outboxOp(sealed.outgoing, '')])
+        sealed.commit()
+        return { contact: book.view(learned.record), outgoing: sealed.outgoing }
+      }),
     contacts: async () => (await book.list()).map(book.view),
     async contactRelays() {
-      return [...new Set((await book.list()).flatMap((c) => c.relays))]
+      return [...new Set((await book.list()).flatMap((contact) => contact.relays))]
     },
     setVerified: async (contactId, verified) => book.view(await book.setVerified(contactId, verified)),
-    async compose(contactId, text) {
-      requireIdentity()
-      const contact = await book.get(contactId)
-      if (!contact) throw new UnknownContactError()
-      if (text.trim().length === 0) throw new InvalidMessageError('A message cannot be empty.')
-      if (utf8Encode(text).length > MAX_TEXT_BYTES) throw new InvalidMessageError('That message is too long.')
-      // A lone surrogate has no UTF-8 form; the wire codec would refuse it later as a MalformedError.
-      if (!isWellFormedText(text)) throw new InvalidMessageError('That message contains an invalid character.')
-      const now = clock.now()
-      const outgoing = seal(contact, { type: 'text', sender: sender(), sentAt: now, text })
-      const historyKey = keys.message(contactId, now, outgoing.messageId)
-      const record: MessageRecord = {
-        id: outgoing.messageId, contactId, direction: 'out', text, timestamp: now, status: 'queued',
-      }
-      // Durable before the first send attempt: history and outbox in one atomic write.
-      await store.batch([{ type: 'set', key: historyKey, value: encodeRecord(record) }, outboxOp(outgoing, historyKey)])
-      return { message: record, outgoing }
-    },
+    compose: (contactId, text) =>
+      exclusive(async () => {
+        requireIdentity()
+        const contact = await book.get(contactId)
+        if (!contact) throw new UnknownContactError()
+        if (text.trim().length === 0) throw new InvalidMessageError('A message cannot be empty.')
+        if (utf8Encode(text).length > MAX_TEXT_BYTES) throw new InvalidMessageError('That message is too long.')
+        // A lone surrogate has no UTF-8 form; the wire codec would refuse it later as a MalformedError.
+        if (!isWellFormedText(text)) throw new InvalidMessageError('That message contains an invalid character.')
+        const now = clock.now()
+        const sealed = seal(contact, { type: 'text', sender: sender(), sentAt: now, text })
+        const { outgoing } = sealed
+        const historyKey = keys.message(contactId, now, outgoing.messageId)
+        const record: MessageRecord = { id: outgoing.messageId, contactId, direction: 'out', text, timestamp: now, status: 'queued' }
+        // Durable before the first send attempt: session, history and outbox in one atomic write.
+        await store.batch([...sealed.ops, { type: 'set', key: historyKey, value: encodeRecord(record) }, outboxOp(outgoing, historyKey)])
+        sealed.commit()
+        return { message: record, outgoing }
+      }),
     async markSent(messageId) {
       const bytes = await store.get(keys.outbox(messageId))
       if (!bytes) return null
@@ -208,59 +239,63 @@ export function createMessenger(c: MessengerComponents): Messenger {
       return record
     },
     async outbox() {
-      const outboxKeys = await store.keys(keys.outboxPrefix)
       const out: { outgoing: Outgoing; expiresAt: number }[] = []
-      for (const k of outboxKeys) {
+      for (const k of await store.keys(keys.outboxPrefix)) {
         const bytes = await store.get(k)
         if (!bytes) continue
         const entry = decodeRecord<OutboxRecord>('outbox', bytes)
         const envelope = fromHex(entry.envelope)
         const { header } = decodeEnvelope(envelope)
-        const outgoing = { messageId: entry.messageId, destination: toHex(header.destination), bytes: envelope }
-        out.push({ outgoing, expiresAt: header.expiresAt })
+        out.push({ outgoing: { messageId: entry.messageId, destination: toHex(header.destination), bytes: envelope }, expiresAt: header.expiresAt })
       }
       // Keys sort by the random message id; every envelope expires a fixed
       // MESSAGE_LIFETIME_MS after it was sealed, so expiry order is age order.
       return out.sort((a, b) => a.expiresAt - b.expiresAt).map((o) => o.outgoing)
     },
-    async receive(envelope) {
-      const id = requireIdentity()
-      if (!equals(envelope.header.destination, id.signingKey.publicKey)) return []
-      if (envelope.header.expiresAt < clock.now()) return []
-      const opened = openEnvelope(crypto, id, envelope)
-      const body = opened.body
-      const events: EngineEvent[] = []
-      const proof = { identity: body.sender.identity, staticKey: opened.senderStaticKey, binding: body.sender.binding }
-      const intro = body.type === 'intro' ? body : null
-      const learned = await book.learn(proof, intro?.displayName ?? null, intro?.relays ?? [])
-      if (learned.op) {
-        await store.batch([learned.op])
-        events.push({ type: 'contact', contact: book.view(learned.record) })
-      }
-      const contactId = learned.record.id
-      if (body.type !== 'text') return events
-      const messageId = toHex(envelope.header.id)
-      const historyKey = keys.message(contactId, body.sentAt, messageId)
-      // A redelivered envelope maps to the same key: shown once.
-      if (await store.get(historyKey)) return events
-      const record: MessageRecord = {
-        id: messageId, contactId, direction: 'in', text: body.text, timestamp: body.sentAt, status: 'received',
-      }
-      await store.set(historyKey, encodeRecord(record))
-      events.push({ type: 'message', message: record })
-      return events
-    },
+    receive: (envelope) =>
+      exclusive(async () => {
+        const id = requireIdentity()
+        if (!equals(envelope.header.destination, id.signingKey.publicKey)) return []
+        if (envelope.header.expiresAt < clock.now()) return []
+        // Decrypt → store session state, contact and plaintext in one atomic write → events.
+        let opened: ReturnType<typeof sessions.decrypt>
+        try {
+          opened = sessions.decrypt(envelope.body, envelopeAssociatedData(envelope.header))
+        } catch (error) {
+          // Its message key is gone: it was decrypted (and shown) already.
+          if ((error as Error).name === 'DuplicateOrExpiredError') return []
+          throw error
+        }
+        const { sender: peer, plaintext } = opened.value
+        const body = decodeMessageBody(plaintext)
+        if (!equals(body.sender.identity, peer.identity)) throw new SenderProofError()
+        const intro = body.type === 'intro' ? body : null
+        const learned = await book.learn(peer, intro?.displayName ?? null, intro?.relays ?? [])
+        const ops: StoreOp[] = [...opened.ops, ...(learned.op ? [learned.op] : [])]
+        const events: EngineEvent[] = learned.op ? [{ type: 'contact', contact: book.view(learned.record) }] : []
+        if (body.type === 'text') {
+          const messageId = toHex(envelope.header.id)
+          const historyKey = keys.message(learned.record.id, body.sentAt, messageId)
+          // A redelivered envelope maps to the same key: shown once.
+          if (!(await store.get(historyKey))) {
+            const record: MessageRecord = {
+              id: messageId, contactId: learned.record.id, direction: 'in', text: body.text, timestamp: body.sentAt, status: 'received',
+            }
+            ops.push({ type: 'set', key: historyKey, value: encodeRecord(record) })
+            events.push({ type: 'message', message: record })
+          }
+        }
+        await store.batch(ops)
+        opened.commit()
+        return events
+      }),
     async history(contactId, query = {}) {
       const limit = Math.min(Math.max(query.limit ?? 50, 1), 500)
       const before = query.before ?? Number.POSITIVE_INFINITY
       const all = await store.keys(keys.messagePrefix(contactId))
-      const older = all.filter((k) => Number(k.split('/')[2]) < before)
-      const page = older.slice(-limit)
+      const page = all.filter((k) => Number(k.split('/')[2]) < before).slice(-limit)
       const records = await Promise.all(page.map((k) => store.get(k)))
-      return records
-        .filter((b): b is Uint8Array => b !== undefined)
-        .map((b) => decodeRecord<MessageRecord>('message', b))
+      return records.filter((b): b is Uint8Array => b !== undefined).map((b) => decodeRecord<MessageRecord>('message', b))
     },
   }
-  return messenger
 }

@@ -24,6 +24,8 @@ export interface ContactRecord {
   readonly keyChangedAt: number | null
   /** The name is a placeholder ('Unknown …') until the contact's intro names them. */
   readonly provisionalName: boolean
+  /** Their signed prekey from the last offer (hex of id, key, signature); null for contacts met by message. */
+  readonly signedPrekey: { readonly id: number; readonly publicKey: string; readonly signature: string } | null
 }
 
 export interface MessageRecord {
@@ -54,6 +56,9 @@ export const keys = {
   messagePrefix: (contactId: string): string => `msg/${contactId}/`,
   outbox: (messageId: string): string => `outbox/${messageId}`,
   outboxPrefix: 'outbox/',
+  prekeys: 'prekeys',
+  session: (contactId: string, baseKey: string): string => `session/${contactId}/${baseKey}`,
+  sessionPrefix: 'session/',
 } as const
 
 export function encodeRecord(record: object): Uint8Array {

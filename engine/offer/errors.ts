@@ -16,15 +16,29 @@ const MESSAGES: Readonly<Record<OfferErrorReason, string>> = {
   field: 'This offer code is intact but contains an invalid value',
 }
 
+/** For 'version': which side is out of date. */
+export type OfferVersionMismatch = 'older' | 'newer'
+
+const OLDER_VERSION_MESSAGE = 'This offer code was made by an older version of Sovereign. Ask for a new one.'
+
+function messageOf(reason: OfferErrorReason, detail: string | undefined): string {
+  const base = MESSAGES[reason]
+  if (reason === 'field') return `${base} (${detail ?? 'unknown field'}). Ask for a new one.`
+  if (reason === 'version' && detail === 'older') return OLDER_VERSION_MESSAGE
+  return base
+}
+
 export class InvalidOfferError extends SovereignError {
   readonly reason: OfferErrorReason
   /**
-   * @param detail for 'field' only: which rule failed (e.g. "display name is
-   * empty"); it names the rule, never the value.
+   * @param detail for 'field': which rule failed (e.g. "display name is
+   * empty"); it names the rule, never the value. For 'version': an
+   * `OfferVersionMismatch` ('newer' when omitted).
    */
+  constructor(reason: 'version', detail?: OfferVersionMismatch)
+  constructor(reason: Exclude<OfferErrorReason, 'version'>, detail?: string)
   constructor(reason: OfferErrorReason, detail?: string) {
-    const base = MESSAGES[reason]
-    super('InvalidOfferError', reason === 'field' ? `${base} (${detail ?? 'unknown field'}). Ask for a new one.` : base)
+    super('InvalidOfferError', messageOf(reason, detail))
     this.reason = reason
   }
 }

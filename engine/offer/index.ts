@@ -1,6 +1,6 @@
 export { decodeOffer, encodeOffer, OFFER_PREFIX, OFFER_VERSION } from './offerCode.ts'
-export type { Offer } from './offerCode.ts'
+export type { Offer, OfferSignedPrekey } from './offerCode.ts'
 export { InvalidOfferError } from './errors.ts'
-export type { OfferErrorReason } from './errors.ts'
+export type { OfferErrorReason, OfferVersionMismatch } from './errors.ts'
 export { base32Decode, base32Encode } from './base32.ts'
 export type { Base32Failure } from './base32.ts'

@@ -3,7 +3,7 @@ import { fromHex, toHex } from '../../bytes.ts'
 import { generateX25519KeyPair } from '../../crypto/keyPair.ts'
 import { seededRandom } from '../../crypto/test/seededRandom.ts'
 import { safetyNumber } from '../../identity/index.ts'
-import { encodeOffer } from '../../offer/index.ts'
+import { decodeOffer, encodeOffer } from '../../offer/index.ts'
 import { createMemoryStore } from '../../store/memoryStore.ts'
 import { createMessenger, MAX_TEXT_BYTES } from '../messenger.ts'
 import type { FakeClock, Person } from './harness.ts'
@@ -94,6 +94,7 @@ describe('offers', () => {
       identity: me.signingKey.publicKey,
       staticKey: mallory.publicKey,
       binding: me.binding,
+      signedPrekey: decodeOffer(bob.m.createOffer([])).signedPrekey,
       displayName: 'Bob',
       relays: [],
     })

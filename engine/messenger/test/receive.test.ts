@@ -4,9 +4,10 @@ import { generateX25519KeyPair } from '../../crypto/keyPair.ts'
 import { seededRandom } from '../../crypto/test/seededRandom.ts'
 import { bindStaticKey, shortFingerprint } from '../../identity/index.ts'
 import type { Identity } from '../../identity/index.ts'
-import { decodeEnvelope, ENVELOPE_HEADER_BYTES } from '../../wire/index.ts'
-import { MESSAGE_LIFETIME_MS } from '../messenger.ts'
-import { sealEnvelope } from '../sealEnvelope.ts'
+import { decodeEnvelope, encodeEnvelope, encodeMessageBody, envelopeAssociatedData, ENVELOPE_HEADER_BYTES } from '../../wire/index.ts'
+import { createMessenger, MESSAGE_LIFETIME_MS } from '../messenger.ts'
+import { decodeOffer } from '../../offer/index.ts'
+import { createOutboundSession, encryptMessage, SESSION_ERROR_NAMES } from '../../session/index.ts'
 import type { FakeClock, Person } from './harness.ts'
 import { crypto, deliver, dump, errorName, fakeClock, pair, person } from './harness.ts'
 
@@ -21,18 +22,21 @@ beforeEach(async () => {
   ;({ alice, bob } = await pair(clock))
 })
 
-/** Bob's text to Alice, sealed as `sender` (by default Bob's real identity). */
+/** A text to Alice from `sender`, on a fresh session started from Alice's offer (as any sender would). */
 function sealAsBob(sender: Identity, text: string): Uint8Array {
-  const recipient = alice.m.identity()
-  return sealEnvelope({
-    crypto,
-    random: seededRandom(`seal ${text}`),
-    identity: sender,
-    recipient: { identity: recipient.signingKey.publicKey, staticKey: recipient.staticKey.publicKey },
-    body: { type: 'text', sender: { identity: sender.signingKey.publicKey, binding: sender.binding }, sentAt: clock.t, text },
-    expiresAt: clock.t + 60_000,
-    ttl: 5,
-  }).bytes
+  const offer = decodeOffer(alice.m.createOffer([]))
+  const bundle = { ...offer, oneTimePrekeys: [] }
+  const random = seededRandom(`seal ${text}`)
+  const session = createOutboundSession(crypto, random, sender, bundle)
+  const header = { version: 1 as const, id: random.bytes(16), destination: offer.identity, ttl: 5, expiresAt: clock.t + 60_000 }
+  const body = encodeMessageBody({
+    type: 'text',
+    sender: { identity: sender.signingKey.publicKey, binding: sender.binding },
+    sentAt: clock.t,
+    text,
+  })
+  const { message } = encryptMessage(crypto, random, session, body, envelopeAssociatedData(header))
+  return encodeEnvelope({ header, body: message })
 }
 
 describe('receive', () => {
@@ -44,6 +48,20 @@ describe('receive', () => {
     expect(await deliver(outgoing, alice)).toEqual([])
     expect(await dump(alice.store)).toEqual(after)
     expect(await alice.m.history(bob.id)).toHaveLength(1)
+  })
+
+  it('ignores a replay after a restart: the message key is gone from the stored session', async () => {
+    const { outgoing } = await bob.m.compose(alice.id, 'only once, even across restarts')
+    expect(await deliver(outgoing, alice)).toHaveLength(1)
+    const restarted = createMessenger({ crypto, random: seededRandom('alice again'), clock, store: alice.store })
+    await restarted.load()
+    const before = await dump(alice.store)
+    expect(await restarted.receive(decodeEnvelope(outgoing.bytes))).toEqual([])
+    expect(await dump(alice.store)).toEqual(before)
+    expect(await restarted.history(bob.id)).toHaveLength(1)
+    // The restarted messenger still reads Bob's next message on the same session.
+    const next = await bob.m.compose(alice.id, 'and this one')
+    expect(await restarted.receive(decodeEnvelope(next.outgoing.bytes))).toHaveLength(1)
   })
 
   it('ignores an envelope addressed to someone else, storing nothing', async () => {
@@ -88,7 +106,7 @@ describe('receive', () => {
       byte === 0 ? 'version' : byte < TTL_OFFSET ? 'id/destination' : byte < ENVELOPE_HEADER_BYTES ? 'expiresAt' : byte < ENVELOPE_HEADER_BYTES + 2 ? 'length' : 'body'
     const seen = new Map<string, Set<string>>()
     // Every bit of the header and length; one bit of each body byte (the AEAD is
-    // tested bit by bit in engine/noise).
+    // tested bit by bit in engine/session).
     const bits: number[] = []
     for (let byte = 0; byte < outgoing.bytes.length; byte++) {
       if (byte === TTL_OFFSET) continue
@@ -111,12 +129,14 @@ describe('receive', () => {
     }
     expect(await dump(alice.store)).toEqual(before)
     expect([...seen.get('version')!]).toEqual(['UnsupportedVersionError'])
-    // A changed destination is mail for someone else; a changed id is a DecryptError.
-    expect([...seen.get('id/destination')!].sort()).toEqual(['DecryptError', 'ignored'])
+    // A changed destination is mail for someone else; a changed id is associated data
+    // no session's header key opens: NoSessionError.
+    expect([...seen.get('id/destination')!].sort()).toEqual(['NoSessionError', 'ignored'])
     // Flipping a high bit of expiresAt pushes it into the past (ignored) or far future.
-    expect([...seen.get('expiresAt')!].sort()).toEqual(['DecryptError', 'ignored'])
+    expect([...seen.get('expiresAt')!].sort()).toEqual(['NoSessionError', 'ignored'])
     expect([...seen.get('length')!]).toEqual(['MalformedError'])
-    for (const name of seen.get('body')!) expect(['DecryptError', 'WeakKeyError', 'HandshakeError', 'MalformedError']).toContain(name)
+    const typed = ['DecryptError', 'WeakKeyError', 'MalformedError', 'UnknownFrameTypeError', 'UnsupportedVersionError', ...SESSION_ERROR_NAMES]
+    for (const name of seen.get('body')!) expect(typed).toContain(name)
     // Untampered, it still opens: the loop failed for the right reason.
     expect(await deliver(outgoing, alice)).toHaveLength(1)
   })
@@ -138,7 +158,7 @@ describe('receive', () => {
     expect(await alice.m.setVerified(bob.id, true)).toMatchObject({ verified: true, keyChangedAt: null })
   })
 
-  it('a changed identity key whose binding is not signed by the contact is SenderProofError, storing nothing', async () => {
+  it('a changed identity key whose binding is not signed by the contact is refused, storing nothing', async () => {
     const real = bob.m.identity()
     const rotated = generateX25519KeyPair(crypto, seededRandom('rotated-2'))
     const impostor: Identity = {
@@ -148,7 +168,7 @@ describe('receive', () => {
       binding: bindStaticKey(crypto, (await person('Mallory', clock)).m.identity().signingKey.secretKey, rotated.publicKey),
     }
     const before = await dump(alice.store)
-    expect(await errorName(() => deliver(sealAsBob(impostor, 'new key, who dis'), alice))).toBe('SenderProofError')
+    expect(await errorName(() => deliver(sealAsBob(impostor, 'new key, who dis'), alice))).toBe('InvalidSenderError')
     expect(await dump(alice.store)).toEqual(before)
     // The same path with Bob's real keys is accepted: the test isolates the forged binding.
     expect(await deliver(sealAsBob(real, 'same key'), alice)).toHaveLength(1)
@@ -168,12 +188,13 @@ describe('receive', () => {
     expect((await alice.m.contacts()).map((c) => c.displayName)).toEqual(['Bob', label])
   })
 
-  it('an unknown sender whose binding does not verify is SenderProofError, storing nothing', async () => {
+  it('an unknown sender whose binding does not verify is refused, storing nothing', async () => {
     const carol = await person('Carol', clock)
     const real = carol.m.identity()
     const forged: Identity = { ...real, binding: bob.m.identity().binding }
     const before = await dump(alice.store)
-    expect(await errorName(() => deliver(sealAsBob(forged, 'forged'), alice))).toBe('SenderProofError')
+    // The session layer checks the binding inside the prekey message, before the messenger sees it.
+    expect(await errorName(() => deliver(sealAsBob(forged, 'forged'), alice))).toBe('InvalidSenderError')
     expect(await dump(alice.store)).toEqual(before)
     expect(toHex(real.binding)).not.toBe(toHex(forged.binding))
   })

@@ -12,6 +12,11 @@ describe('offer golden vectors', () => {
         identity: fromHex(vector.identity),
         staticKey: fromHex(vector.staticKey),
         binding: fromHex(vector.binding),
+        signedPrekey: {
+          id: vector.signedPrekey.id,
+          publicKey: fromHex(vector.signedPrekey.publicKey),
+          signature: fromHex(vector.signedPrekey.signature),
+        },
         displayName: vector.displayName,
         relays: vector.relays,
       }

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { concat } from '../../bytes.ts'
 import { byteWriter } from '../../wire/byteWriter.ts'
-import { bytesOf, displayNameArb, flipBit, relaysArb } from '../../wire/test/arbitraries.ts'
+import { bytesOf, displayNameArb, flipBit, relaysArb, u32 } from '../../wire/test/arbitraries.ts'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { base32Decode, base32Encode } from '../base32.ts'
 import type { OfferErrorReason } from '../errors.ts'
@@ -13,6 +13,7 @@ const offerArb: fc.Arbitrary<Offer> = fc.record({
   identity: bytesOf(32),
   staticKey: bytesOf(32),
   binding: bytesOf(64),
+  signedPrekey: fc.record({ id: u32, publicKey: bytesOf(32), signature: bytesOf(64) }),
   displayName: displayNameArb,
   relays: relaysArb,
 })
@@ -21,10 +22,15 @@ const sample: Offer = {
   identity: new Uint8Array(32).fill(1),
   staticKey: new Uint8Array(32).fill(2),
   binding: new Uint8Array(64).fill(3),
+  signedPrekey: { id: 0x01020304, publicKey: new Uint8Array(32).fill(4), signature: new Uint8Array(64).fill(5) },
   displayName: 'Ada',
   relays: ['wss://relay.example.org'],
 }
 const code = encodeOffer(sample)
+
+/** The 'one relay' golden vector as version 1 wrote it, before offers carried a signed prekey. */
+const V1_GOLDEN_CODE =
+  'SOV1AGQKDIVDUSS2NJ5IVGVKXLFNV2X3BMNSWO2LLNVXXC43VO54XW7L7QGBYLB4JROGY7EMTSWLZTG45T6Q2HJNHVGV23L5RWO23PON3XW7AAAQEAYEAUDAOCAJBIFQYDIOB4IBCEQTCQKRMFYYDENBWHA5DYPSAIJCEMSCKJRHFAUSUKZMFUXC6MBRGIZTINJWG44DSOR3HQ6T4PYMIFSGCICMN53GK3DBMNSQCF3XONZTULZPOJSWYYLZFZSXQYLNOBWGKLTPOJT55NOHCM'
 
 const REASONS: readonly OfferErrorReason[] = ['empty', 'prefix', 'alphabet', 'checksum', 'version', 'truncated', 'field']
 
@@ -46,12 +52,25 @@ function codeOf(payload: Uint8Array): string {
 }
 
 /** A payload written field by field, so tests can break one rule at a time. */
-function payload(o: { version?: number; name?: string; relays?: string[]; extra?: Uint8Array; relayCount?: number }): Uint8Array {
+function payload(o: {
+  version?: number
+  name?: string
+  relays?: string[]
+  extra?: Uint8Array
+  relayCount?: number
+  /** Leave the signed prekey out, as a version-1 offer did. */
+  noPrekey?: boolean
+}): Uint8Array {
   const w = byteWriter()
-  w.u8(o.version ?? 1, 'v')
+  w.u8(o.version ?? 2, 'v')
   w.bytes(sample.identity, 'i')
   w.bytes(sample.staticKey, 's')
   w.bytes(sample.binding, 'b')
+  if (!o.noPrekey) {
+    w.u32(sample.signedPrekey.id, 'spk id')
+    w.bytes(sample.signedPrekey.publicKey, 'spk')
+    w.bytes(sample.signedPrekey.signature, 'spk sig')
+  }
   w.utf8(o.name ?? 'Ada', 'n', 0, 10_000)
   const relays = o.relays ?? []
   w.u8(o.relayCount ?? relays.length, 'c')
@@ -149,7 +168,7 @@ describe('offer code', () => {
     // A valid checksum over garbage gets past the first gate and exercises the field parser.
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
-        reasonOf(() => decodeOffer(codeOf(concat(Uint8Array.of(1), bytes))))
+        reasonOf(() => decodeOffer(codeOf(concat(Uint8Array.of(2), bytes))))
       }),
     )
   })
@@ -164,7 +183,35 @@ describe('offer code', () => {
     expect(reasonOf(() => decodeOffer(`${code.slice(0, 10)}0${code.slice(11)}`))).toBe('alphabet')
     expect(reasonOf(() => decodeOffer(`${code}=`))).toBe('alphabet')
     expect(reasonOf(() => decodeOffer(`${code}${code}`))).toBe('alphabet')
-    expect(reasonOf(() => decodeOffer(codeOf(payload({ version: 2 }))))).toBe('version')
+    expect(reasonOf(() => decodeOffer(codeOf(payload({ version: 3 }))))).toBe('version')
+  })
+
+  it('refuses a version-1 code (no signed prekey) as made by an older version', () => {
+    for (const old of [V1_GOLDEN_CODE, codeOf(payload({ version: 1, noPrekey: true, relays: ['wss://relay.example.org'] }))]) {
+      let error: { name?: string; reason?: string; message?: string } = {}
+      try {
+        decodeOffer(old)
+      } catch (err) {
+        error = err as typeof error
+      }
+      expect(error.name).toBe('InvalidOfferError')
+      expect(error.reason).toBe('version')
+      expect(error.message).toBe('This offer code was made by an older version of Sovereign. Ask for a new one.')
+    }
+    // A newer layout says so, not "older".
+    expect(() => decodeOffer(codeOf(payload({ version: 3 })))).toThrow(/newer version of Sovereign\. Update the app/)
+    expect(() => decodeOffer(`SOV2${code.slice(4)}`)).toThrow(/newer version/)
+  })
+
+  it('carries the signed prekey at its documented offset, unverified', () => {
+    const bytes = base32Decode(code.slice(4)) as Uint8Array
+    const at = 1 + 32 + 32 + 64
+    expect(Array.from(bytes.subarray(at, at + 4))).toEqual([1, 2, 3, 4])
+    expect(bytes.subarray(at + 4, at + 36)).toEqual(sample.signedPrekey.publicKey)
+    expect(bytes.subarray(at + 36, at + 100)).toEqual(sample.signedPrekey.signature)
+    // An all-zero signature is not valid for anything, yet decodes: the messenger verifies.
+    const unsigned = { ...sample, signedPrekey: { ...sample.signedPrekey, signature: new Uint8Array(64) } }
+    expect(decodeOffer(encodeOffer(unsigned))).toEqual(unsigned)
   })
 
   it('rejects bad fields behind a valid checksum', () => {
@@ -179,6 +226,7 @@ describe('offer code', () => {
       ['long relay', payload({ relays: [`wss://x/${'a'.repeat(250)}`] }), /relay address length 258/],
       ['relay count without relays', payload({ relayCount: 1 }), /relay address length is truncated/],
       ['trailing bytes', payload({ extra: Uint8Array.of(0) }), /trailing/],
+      ['version 2 without a signed prekey', payload({ noPrekey: true }), /signed prekey/],
     ]
     for (const [label, bytes, detail] of cases) {
       let error: { reason?: string; message?: string } = {}
@@ -194,7 +242,7 @@ describe('offer code', () => {
 
   it('rejects bad UTF-8 in the display name', () => {
     const good = payload({ name: 'Ab' })
-    const nameAt = 1 + 32 + 32 + 64 + 1
+    const nameAt = 1 + 32 + 32 + 64 + 4 + 32 + 64 + 1
     const bad = good.slice()
     bad[nameAt] = 0xc3
     bad[nameAt + 1] = 0x28
@@ -206,6 +254,11 @@ describe('offer code', () => {
       { ...sample, identity: new Uint8Array(31) },
       { ...sample, staticKey: new Uint8Array(33) },
       { ...sample, binding: new Uint8Array(0) },
+      { ...sample, signedPrekey: { ...sample.signedPrekey, id: -1 } },
+      { ...sample, signedPrekey: { ...sample.signedPrekey, id: 2 ** 32 } },
+      { ...sample, signedPrekey: { ...sample.signedPrekey, id: 1.5 } },
+      { ...sample, signedPrekey: { ...sample.signedPrekey, publicKey: new Uint8Array(31) } },
+      { ...sample, signedPrekey: { ...sample.signedPrekey, signature: new Uint8Array(65) } },
       { ...sample, displayName: '' },
       { ...sample, displayName: 'x'.repeat(65) },
       { ...sample, relays: ['http://relay.example.org'] },
@@ -216,7 +269,13 @@ describe('offer code', () => {
   })
 
   it('never puts the code, or any part of it, in the message', () => {
-    for (const bad of [code.slice(0, 100), `${code.slice(0, 50)}!${code.slice(51)}`, flipLast(code), `SOV2${code.slice(4)}`]) {
+    for (const bad of [
+      code.slice(0, 100),
+      `${code.slice(0, 50)}!${code.slice(51)}`,
+      flipLast(code),
+      `SOV2${code.slice(4)}`,
+      V1_GOLDEN_CODE,
+    ]) {
       try {
         decodeOffer(bad)
       } catch (err) {

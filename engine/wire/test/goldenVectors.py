@@ -50,16 +50,23 @@ link_frames = [
     {'name': 'close overload', 'value': {'type': 'close', 'reason': 'overload'}, 'encoded': '010403'},
 ]
 
-def offer(name, ident, static, bind, display, relays):
-    body = bytes([1]) + ident + static + bind + lp(display.encode()) + bytes([len(relays)]) + b''.join(lp(r.encode()) for r in relays)
+def offer(name, ident, static, bind, spk, display, relays):
+    spk_id, spk_pub, spk_sig = spk
+    body = (bytes([2]) + ident + static + bind + struct.pack('>I', spk_id) + spk_pub + spk_sig
+            + lp(display.encode()) + bytes([len(relays)]) + b''.join(lp(r.encode()) for r in relays))
     code = 'SOV1' + base64.b32encode(body + hashlib.sha256(body).digest()[:4]).decode().rstrip('=')
     return {'name': name, 'identity': ident.hex(), 'staticKey': static.hex(), 'binding': bind.hex(),
+            'signedPrekey': {'id': spk_id, 'publicKey': spk_pub.hex(), 'signature': spk_sig.hex()},
             'displayName': display, 'relays': relays, 'code': code}
 
+# Signed prekeys: ids on the u32 boundaries (0, 1, 2^32-1); signatures are
+# placeholder bytes, the codec does not verify them.
 offers = [
-    offer('one relay', seq(32, 0xa0), seq(32, 0xc0), seq(64, 0), 'Ada Lovelace', ['wss://relay.example.org']),
-    offer('no relays, CJK and emoji ZWJ name', seq(32, 0x10), seq(32, 0x30), seq(64, 0x50), '李 👩\u200d💻', []),
-    offer('four relays', b'\x01' * 32, b'\x02' * 32, b'\x03' * 64, 'Relay Hub',
+    offer('one relay', seq(32, 0xa0), seq(32, 0xc0), seq(64, 0), (1, seq(32, 0xe0), seq(64, 0x40)),
+          'Ada Lovelace', ['wss://relay.example.org']),
+    offer('no relays, CJK and emoji ZWJ name', seq(32, 0x10), seq(32, 0x30), seq(64, 0x50), (0, seq(32, 0x90), seq(64, 0xb0)),
+          '李 👩\u200d💻', []),
+    offer('four relays', b'\x01' * 32, b'\x02' * 32, b'\x03' * 64, (0xffffffff, b'\x04' * 32, b'\x05' * 64), 'Relay Hub',
           ['wss://a.example.org', 'wss://b.example.org:8443/x', 'ws://10.0.0.1:9000', 'ws://[::1]:9001/mesh?room=1']),
 ]
 
