@@ -11,12 +11,14 @@ import { formatTable } from './lib/table.ts'
 import type { TableRow } from './lib/table.ts'
 import { runHandshake } from './scenarios/handshake.ts'
 import { runMemoryChat } from './scenarios/memoryChat.ts'
+import { runSession } from './scenarios/session.ts'
 import { runWsRelayChat } from './scenarios/wsRelayChat.ts'
 
 type Scenario = (options: ScenarioOptions) => Promise<ScenarioResult<object>>
 
 const SCENARIOS: Record<string, Scenario> = {
   handshake: runHandshake,
+  session: runSession,
   memory: runMemoryChat,
   'ws-relay': runWsRelayChat,
 }

@@ -9,6 +9,7 @@ import { median, percentile } from '../lib/stats.ts'
 import { formatTable } from '../lib/table.ts'
 import { runHandshake } from '../scenarios/handshake.ts'
 import { runMemoryChat } from '../scenarios/memoryChat.ts'
+import { runSession } from '../scenarios/session.ts'
 
 const positiveFinite = (value: number): void => {
   expect(Number.isFinite(value)).toBe(true)
@@ -38,6 +39,13 @@ describe('bench stats', () => {
 })
 
 describe('bench scenarios (--quick)', () => {
+  it('session: both providers seal and open every message (the scenario throws on a wrong plaintext)', async () => {
+    const result = await runSession({ quick: true })
+    expectWellFormed(result, 'session')
+    expect(Object.keys(result.raw.providers).sort()).toEqual(['noble', 'node'])
+    for (const r of Object.values(result.raw.providers)) expect(r.messages).toBe(256)
+  })
+
   it('handshake: one sample per pair, all positive', async () => {
     const result = await runHandshake({ quick: true })
     expectWellFormed(result, 'handshake')
