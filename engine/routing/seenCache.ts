@@ -3,7 +3,7 @@
  * re-forwarded (DESIGN.md §5). Bounded in size: the oldest ids go first.
  */
 export interface SeenCache {
-  /** Records `id`; false when it was already seen within the window. */
+  /** Records `id`; false when it was already seen within the retention span. */
   add(id: string, now: number): boolean
   has(id: string, now: number): boolean
   readonly size: number
@@ -15,7 +15,7 @@ export interface SeenCacheInit {
 }
 
 export function createSeenCache(init: SeenCacheInit): SeenCache {
-  // Insertion order is expiry order because every entry gets the same window.
+  // Insertion order is expiry order because every entry is kept for the same span.
   const expiries = new Map<string, number>()
   const evict = (now: number): void => {
     for (const [id, expiry] of expiries) {
