@@ -1,4 +1,4 @@
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { chacha20poly1305, xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
@@ -9,6 +9,7 @@ import { isAllZero, requireLength } from './checks.ts'
 
 const KEY_LENGTH = 32
 const NONCE_LENGTH = 12
+const XNONCE_LENGTH = 24
 const TAG_LENGTH = 16
 const SIGNATURE_LENGTH = 64
 // RFC 5869 §2.3: L <= 255 * HashLen.
@@ -78,6 +79,23 @@ export function nobleCrypto(): Crypto {
       if (ciphertext.length < TAG_LENGTH) throw new DecryptError('ciphertext shorter than the tag')
       try {
         return chacha20poly1305(key, nonce, ad).decrypt(ciphertext)
+      } catch {
+        throw new DecryptError()
+      }
+    },
+
+    xaeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
+      requireLength(key, KEY_LENGTH, 'XChaCha20-Poly1305 key')
+      requireLength(nonce, XNONCE_LENGTH, 'XChaCha20-Poly1305 nonce')
+      return xchacha20poly1305(key, nonce, ad).encrypt(plaintext)
+    },
+
+    xaeadOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Uint8Array {
+      requireLength(key, KEY_LENGTH, 'XChaCha20-Poly1305 key')
+      requireLength(nonce, XNONCE_LENGTH, 'XChaCha20-Poly1305 nonce')
+      if (ciphertext.length < TAG_LENGTH) throw new DecryptError('ciphertext shorter than the tag')
+      try {
+        return xchacha20poly1305(key, nonce, ad).decrypt(ciphertext)
       } catch {
         throw new DecryptError()
       }

@@ -17,6 +17,14 @@ export interface Crypto {
   aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array
   /** Inverse of `aeadSeal`; throws `DecryptError` on any authentication failure. */
   aeadOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Uint8Array
+  /**
+   * XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha, 24-byte nonce): ciphertext || 16-byte tag.
+   * The long nonce may be chosen at random (encrypted backups). Throws
+   * `InvalidLengthError` unless the key is 32 bytes and the nonce 24.
+   */
+  xaeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array
+  /** Inverse of `xaeadSeal`; throws `DecryptError` on any authentication failure. */
+  xaeadOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Uint8Array
   /** Ed25519 public key of a 32-byte seed. */
   ed25519PublicKey(secretKey: Uint8Array): Uint8Array
   ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array

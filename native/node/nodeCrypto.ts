@@ -11,6 +11,7 @@ import {
   verify,
 } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
+import { hchacha } from '@noble/ciphers/chacha.js'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
@@ -20,6 +21,7 @@ import { isAllZero, requireLength } from '../../engine/crypto/checks.ts'
 
 const KEY_LENGTH = 32
 const NONCE_LENGTH = 12
+const XNONCE_LENGTH = 24
 const TAG_LENGTH = 16
 const SIGNATURE_LENGTH = 64
 // RFC 5869 §2.3: L <= 255 * HashLen.
@@ -38,6 +40,8 @@ const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 // Ed25519 group order L, little-endian (RFC 8032 §5.1).
 const ORDER_LE = Buffer.from('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010', 'hex')
 const STRICT = { zip215: false } as const
+// ChaCha's "expand 32-byte k" constant, the first HChaCha20 input row.
+const SIGMA = Buffer.from('expand 32-byte k', 'latin1')
 
 
 /**
@@ -112,6 +116,64 @@ function strictEd25519PublicKey(pk: Uint8Array): KeyObject | null {
   return createPublicKey({ key: der(ED25519_SPKI_PREFIX, pk), format: 'der', type: 'spki' })
 }
 
+/** IETF ChaCha20-Poly1305 seal on OpenSSL (RFC 8439); sizes already checked. */
+function ietfSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
+  const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH })
+  cipher.setAAD(ad, { plaintextLength: plaintext.length })
+  const body = cipher.update(plaintext)
+  cipher.final()
+  // Unpooled and not zero-filled: both parts overwrite every byte.
+  const out = Buffer.allocUnsafeSlow(body.length + TAG_LENGTH)
+  body.copy(out)
+  cipher.getAuthTag().copy(out, body.length)
+  return plain(out)
+}
+
+/** Inverse of `ietfSeal`; key and nonce sizes already checked. */
+function ietfOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Uint8Array {
+  if (ciphertext.length < TAG_LENGTH) throw new DecryptError('ciphertext shorter than the tag')
+  const end = ciphertext.length - TAG_LENGTH
+  try {
+    const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH })
+    decipher.setAuthTag(ciphertext.subarray(end))
+    decipher.setAAD(ad, { plaintextLength: end })
+    const body = decipher.update(ciphertext.subarray(0, end))
+    decipher.final()
+    return plain(body)
+  } catch {
+    throw new DecryptError()
+  }
+}
+
+/** 32-bit words over a fresh, aligned copy of `bytes` (a multiple of 4 long), in byte order. */
+function words(bytes: Uint8Array): Uint32Array {
+  return new Uint32Array(Uint8Array.from(bytes).buffer)
+}
+
+/**
+ * XChaCha20-Poly1305 through the IETF construction (draft-irtf-cfrg-xchacha
+ * §2.3): OpenSSL has no XChaCha, so HChaCha20 (noble's) turns the key and the
+ * first 16 nonce bytes into a subkey, and the IETF AEAD runs under that subkey
+ * with nonce = 4 zero bytes || the last 8 nonce bytes. Noble's `hchacha` takes
+ * word views of little-endian byte buffers, as its own xchacha path passes them.
+ */
+function withXChaChaSubkey<T>(key: Uint8Array, nonce: Uint8Array, run: (subkey: Uint8Array, nonce12: Uint8Array) => T): T {
+  requireLength(key, KEY_LENGTH, 'XChaCha20-Poly1305 key')
+  requireLength(nonce, XNONCE_LENGTH, 'XChaCha20-Poly1305 nonce')
+  const keyWords = words(key)
+  const out = new Uint32Array(8)
+  hchacha(words(SIGMA), keyWords, words(nonce.subarray(0, 16)), out)
+  keyWords.fill(0)
+  const subkey = new Uint8Array(out.buffer)
+  const nonce12 = new Uint8Array(NONCE_LENGTH)
+  nonce12.set(nonce.subarray(16), 4)
+  try {
+    return run(subkey, nonce12)
+  } finally {
+    subkey.fill(0)
+  }
+}
+
 /**
  * The `Crypto` port on node:crypto (OpenSSL), for the Node hosts (DESIGN.md §2).
  * Byte-for-byte and error-for-error the same as `nobleCrypto()`; the shared
@@ -176,32 +238,21 @@ export function nodeCrypto(): Crypto {
     aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
       requireLength(key, KEY_LENGTH, 'ChaCha20-Poly1305 key')
       requireLength(nonce, NONCE_LENGTH, 'ChaCha20-Poly1305 nonce')
-      const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH })
-      cipher.setAAD(ad, { plaintextLength: plaintext.length })
-      const body = cipher.update(plaintext)
-      cipher.final()
-      // Unpooled and not zero-filled: both parts overwrite every byte.
-      const out = Buffer.allocUnsafeSlow(body.length + TAG_LENGTH)
-      body.copy(out)
-      cipher.getAuthTag().copy(out, body.length)
-      return plain(out)
+      return ietfSeal(key, nonce, plaintext, ad)
     },
 
     aeadOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Uint8Array {
       requireLength(key, KEY_LENGTH, 'ChaCha20-Poly1305 key')
       requireLength(nonce, NONCE_LENGTH, 'ChaCha20-Poly1305 nonce')
-      if (ciphertext.length < TAG_LENGTH) throw new DecryptError('ciphertext shorter than the tag')
-      const end = ciphertext.length - TAG_LENGTH
-      try {
-        const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH })
-        decipher.setAuthTag(ciphertext.subarray(end))
-        decipher.setAAD(ad, { plaintextLength: end })
-        const body = decipher.update(ciphertext.subarray(0, end))
-        decipher.final()
-        return plain(body)
-      } catch {
-        throw new DecryptError()
-      }
+      return ietfOpen(key, nonce, ciphertext, ad)
+    },
+
+    xaeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
+      return withXChaChaSubkey(key, nonce, (subkey, nonce12) => ietfSeal(subkey, nonce12, plaintext, ad))
+    },
+
+    xaeadOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Uint8Array {
+      return withXChaChaSubkey(key, nonce, (subkey, nonce12) => ietfOpen(subkey, nonce12, ciphertext, ad))
     },
 
     ed25519PublicKey(secretKey: Uint8Array): Uint8Array {

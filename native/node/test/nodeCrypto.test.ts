@@ -2,7 +2,8 @@
  * nodeCrypto against the shared contract (known answers and every Wycheproof file
  * the noble suite runs), then against noble itself on random inputs (DESIGN.md §2:
  * every provider yields identical bytes), including which typed error each throws.
- * The contract has no XChaCha20-Poly1305 case because the port has no XChaCha.
+ * XChaCha20-Poly1305 gets the same treatment: node builds it from noble's HChaCha20
+ * and OpenSSL's IETF AEAD, noble runs it whole, and each must open the other's output.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -18,6 +19,7 @@ cryptoContract(node)
 
 const key32 = fc.uint8Array({ minLength: 32, maxLength: 32 })
 const nonce12 = fc.uint8Array({ minLength: 12, maxLength: 12 })
+const nonce24 = fc.uint8Array({ minLength: 24, maxLength: 24 })
 const bytes = (maxLength: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ maxLength })
 
 /** The result, or the name of the error thrown: what two providers must agree on. */
@@ -69,6 +71,64 @@ describe('nodeCrypto matches nobleCrypto', () => {
       }),
       { numRuns: 300 },
     )
+  })
+
+  it('XChaCha20-Poly1305: noble seals and node opens, node seals and noble opens, identical bytes', () => {
+    fc.assert(
+      fc.property(key32, nonce24, bytes(600), bytes(80), fc.nat(), (key, nonce, plaintext, ad, bit) => {
+        const byNoble = noble.xaeadSeal(key, nonce, plaintext, ad)
+        const opened = node.xaeadOpen(key, nonce, byNoble, ad)
+        expectPlain(opened)
+        expect(opened).toEqual(plaintext)
+        const byNode = node.xaeadSeal(key, nonce, plaintext, ad)
+        expectPlain(byNode)
+        expect(noble.xaeadOpen(key, nonce, byNode, ad)).toEqual(plaintext)
+        expect(byNode).toEqual(byNoble)
+        const bad = flipBit(byNode, bit)
+        expect(outcome(() => node.xaeadOpen(key, nonce, bad, ad))).toBe('DecryptError')
+        expect(outcome(() => noble.xaeadOpen(key, nonce, bad, ad))).toBe('DecryptError')
+        const otherNonce = flipBit(nonce, bit)
+        expect(outcome(() => node.xaeadOpen(key, otherNonce, byNode, ad))).toBe('DecryptError')
+        expect(outcome(() => noble.xaeadOpen(key, otherNonce, byNode, ad))).toBe('DecryptError')
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('XChaCha20-Poly1305: inputs are left untouched and unaligned views work', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 60, maxLength: 60 }), fc.integer({ min: 0, max: 3 }), bytes(100), (pool, offset, plaintext) => {
+        const snapshot = pool.slice()
+        const key = pool.subarray(offset, offset + 32)
+        const nonce = pool.subarray(offset + 32, offset + 56)
+        const sealed = node.xaeadSeal(key, nonce, plaintext, key)
+        expect(pool).toEqual(snapshot)
+        expect(sealed).toEqual(noble.xaeadSeal(key.slice(), nonce.slice(), plaintext, key.slice()))
+        expect(node.xaeadOpen(key, nonce, sealed, key)).toEqual(plaintext)
+        expect(pool).toEqual(snapshot)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('XChaCha20-Poly1305: the same typed error for any key, nonce or ciphertext size', () => {
+    fc.assert(
+      fc.property(bytes(40), bytes(30), bytes(40), (key, nonce, data) => {
+        const run = (p: Crypto): Array<Uint8Array | string> => [outcome(() => p.xaeadSeal(key, nonce, data, data)), outcome(() => p.xaeadOpen(key, nonce, data, data))]
+        expect(run(node)).toEqual(run(noble))
+      }),
+      { numRuns: 300 },
+    )
+    for (const keyLength of [0, 31, 32, 33]) {
+      for (const nonceLength of [0, 12, 23, 24, 25]) {
+        const key = new Uint8Array(keyLength)
+        const nonce = new Uint8Array(nonceLength)
+        for (const data of [new Uint8Array(0), new Uint8Array(16)]) {
+          const run = (p: Crypto): Array<Uint8Array | string> => [outcome(() => p.xaeadSeal(key, nonce, data, data)), outcome(() => p.xaeadOpen(key, nonce, data, data))]
+          expect(run(node)).toEqual(run(noble))
+        }
+      }
+    }
   })
 
   it('X25519: identical public keys and shared secrets, or the same typed error', () => {
