@@ -41,8 +41,8 @@ export function equals(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0
 }
 
-/** UTF-8 encode; lone surrogates become U+FFFD as TextEncoder does. */
-export function utf8Encode(text: string): Uint8Array {
+/** Portable UTF-8 encode; lone surrogates become U+FFFD as TextEncoder does. */
+export function utf8EncodePortable(text: string): Uint8Array {
   const out: number[] = []
   for (let i = 0; i < text.length; i++) {
     let cp = text.charCodeAt(i)
@@ -61,8 +61,8 @@ export function utf8Encode(text: string): Uint8Array {
   return Uint8Array.from(out)
 }
 
-/** Strict UTF-8 decode: throws `TypeError` on malformed, overlong or surrogate sequences. */
-export function utf8Decode(bytes: Uint8Array): string {
+/** Portable strict UTF-8 decode: throws `TypeError` on malformed, overlong or surrogate sequences. */
+export function utf8DecodePortable(bytes: Uint8Array): string {
   let out = ''
   for (let i = 0; i < bytes.length; ) {
     const b0 = bytes[i]!
@@ -84,4 +84,25 @@ export function utf8Decode(bytes: Uint8Array): string {
     i += need + 1
   }
   return out
+}
+
+// Hosts that have the Encoding API (browsers, workers, Node) get its native speed;
+// embedded engines without it (QuickJS) use the portable codec. Both behave alike:
+// engine/test/bytes.test.ts checks that they agree.
+interface EncodingHost {
+  TextEncoder?: new () => { encode(text: string): Uint8Array }
+  TextDecoder?: new (label: string, options: { fatal: boolean; ignoreBOM: boolean }) => { decode(bytes: Uint8Array): string }
+}
+const host = globalThis as EncodingHost
+const encoder = host.TextEncoder ? new host.TextEncoder() : null
+// fatal: malformed input throws TypeError, as the portable decoder does; ignoreBOM: a leading BOM is text.
+const decoder = host.TextDecoder ? new host.TextDecoder('utf-8', { fatal: true, ignoreBOM: true }) : null
+
+export function utf8Encode(text: string): Uint8Array {
+  return encoder ? encoder.encode(text) : utf8EncodePortable(text)
+}
+
+/** Strict UTF-8 decode: throws `TypeError` on malformed, overlong or surrogate sequences. */
+export function utf8Decode(bytes: Uint8Array): string {
+  return decoder ? decoder.decode(bytes) : utf8DecodePortable(bytes)
 }

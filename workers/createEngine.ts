@@ -10,6 +10,7 @@ import type { EngineEvent, Outgoing } from '../engine/messenger/index.ts'
 import type { Envelope } from '../engine/wire/index.ts'
 import type { EngineApi } from './api.ts'
 import { createEventBatcher } from './eventBatcher.ts'
+import { createSendCoalescer } from './sendCoalescer.ts'
 import { startMesh } from './startMesh.ts'
 import type { Mesh, MeshInit } from './startMesh.ts'
 
@@ -51,11 +52,15 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     })
   }
   const onSent = (messageId: string): void => {
-    void messenger.markSent(messageId).then((message) => {
-      if (message) events.push({ type: 'messageStatus', id: message.id, contactId: message.contactId, status: 'sent' })
+    void messenger.markSent(messageId).then((messages) => {
+      for (const m of messages) events.push({ type: 'messageStatus', id: m.id, contactId: m.contactId, status: 'sent' })
     })
   }
   const transmit = (outgoing: Outgoing): void => mesh?.send(outgoing.bytes)
+  const send = createSendCoalescer(messenger, (messages, outgoing) => {
+    events.push(...messages.map((message): EngineEvent => ({ type: 'message', message })))
+    outgoing.forEach(transmit)
+  })
 
   const startNode = async (): Promise<void> => {
     mesh = startMesh(c, {
@@ -94,12 +99,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       events.push({ type: 'contact', contact })
       return contact
     },
-    async send(contactId, text) {
-      const { message, outgoing } = await messenger.compose(contactId, text)
-      events.push({ type: 'message', message })
-      transmit(outgoing)
-      return message
-    },
+    send,
     history: (contactId, query) => messenger.history(contactId, query),
     async connect(relayUrl) {
       if (!/^wss?:\/\/[^\s/]+(\/\S*)?$/.test(relayUrl)) {

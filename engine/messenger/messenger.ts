@@ -18,14 +18,17 @@ import type { PrekeyBundle } from '../session/index.ts'
 import {
   ENVELOPE_VERSION,
   MESSAGE_ID_BYTES,
+  BATCH_ITEM_OVERHEAD,
+  MAX_BATCH_MESSAGES,
   decodeEnvelope,
-  decodeMessageBody,
+  decodeMessageBatch,
   encodeEnvelope,
+  encodeMessageBatch,
   encodeMessageBody,
   envelopeAssociatedData,
   isWellFormedText,
 } from '../wire/index.ts'
-import type { Envelope, EnvelopeHeader, MessageBody } from '../wire/index.ts'
+import type { BatchedMessage, Envelope, EnvelopeHeader, MessageBody } from '../wire/index.ts'
 import { createContactBook } from './contactBook.ts'
 import { normalizeDisplayName } from './displayName.ts'
 import { InvalidMessageError, NoProfileError, ProfileExistsError, SenderProofError, UnknownContactError } from './errors.ts'
@@ -63,8 +66,13 @@ export interface Messenger {
   /** Marks a contact verified or not; verifying clears a key-change warning. */
   setVerified(contactId: string, verified: boolean): Promise<ContactView>
   compose(contactId: string, text: string): Promise<{ message: MessageView; outgoing: Outgoing }>
-  /** An outgoing envelope left this device: drop it from the outbox, mark it sent. */
-  markSent(messageId: string): Promise<MessageView | null>
+  /**
+   * Several texts to one contact, sealed together: as few envelopes as fit (one
+   * ratchet step each), each message keeping its own id. Durable before it returns.
+   */
+  composeBatch(contactId: string, texts: readonly string[]): Promise<{ messages: MessageView[]; outgoing: Outgoing[] }>
+  /** An outgoing envelope left this device: drop it from the outbox, mark its messages sent. */
+  markSent(envelopeId: string): Promise<MessageView[]>
   /** Envelopes stored but not yet sent (after a restart, say), oldest first. */
   outbox(): Promise<Outgoing[]>
   /** Opens an envelope addressed to this node; returns the events it caused. */
@@ -76,6 +84,8 @@ export const MAX_TEXT_BYTES = 16_384
 /** Mail older than this is dropped by relays and recipients. */
 export const MESSAGE_LIFETIME_MS = 7 * 24 * 3600 * 1000
 export const DEFAULT_TTL = 16
+/** Plaintext budget of one envelope: MAX_ENVELOPE_BODY less the largest session overhead, with room to spare. */
+export const MAX_BATCH_PLAINTEXT = 59_000
 
 export function createMessenger(c: MessengerComponents): Messenger {
   const { crypto, random, clock, store } = c
@@ -113,8 +123,8 @@ export function createMessenger(c: MessengerComponents): Messenger {
       oneTimePrekeys: [],
     }
   }
-  /** Encrypts `body` to `contact` as a new envelope; returns it with the ops that persist the session. */
-  const seal = (contact: ContactRecord, body: MessageBody): { outgoing: Outgoing; ops: StoreOp[]; commit(): void } => {
+  /** Encrypts `items` to `contact` as one new envelope; returns it with the ops that persist the session. */
+  const seal = (contact: ContactRecord, items: readonly BatchedMessage[]): { outgoing: Outgoing; ops: StoreOp[]; commit(): void } => {
     const header: EnvelopeHeader = {
       version: ENVELOPE_VERSION,
       id: random.bytes(MESSAGE_ID_BYTES),
@@ -122,19 +132,67 @@ export function createMessenger(c: MessengerComponents): Messenger {
       ttl: DEFAULT_TTL,
       expiresAt: clock.now() + MESSAGE_LIFETIME_MS,
     }
-    const plaintext = encodeMessageBody(body)
+    const plaintext = encodeMessageBatch(items)
     const staged = sessions.encrypt(contact.id, () => bundleOf(contact), plaintext, envelopeAssociatedData(header))
     const bytes = encodeEnvelope({ header, body: staged.value })
     return { outgoing: { messageId: toHex(header.id), destination: contact.id, bytes }, ops: staged.ops, commit: staged.commit }
   }
-  const outboxOp = (outgoing: Outgoing, historyKey: string): StoreOp => {
-    const entry: OutboxRecord = { messageId: outgoing.messageId, historyKey, envelope: toHex(outgoing.bytes) }
+  const outboxOp = (outgoing: Outgoing, historyKeys: readonly string[]): StoreOp => {
+    const entry: OutboxRecord = { messageId: outgoing.messageId, historyKeys, envelope: toHex(outgoing.bytes) }
     return { type: 'set', key: keys.outbox(outgoing.messageId), value: encodeRecord(entry) }
   }
   const sender = (): { identity: Uint8Array; binding: Uint8Array } => {
     const id = requireIdentity()
     return { identity: id.signingKey.publicKey, binding: id.binding }
   }
+
+  const composeBatch: Messenger['composeBatch'] = (contactId, texts) =>
+      exclusive(async () => {
+        requireIdentity()
+        const contact = await book.get(contactId)
+        if (!contact) throw new UnknownContactError()
+        for (const text of texts) {
+          if (text.trim().length === 0) throw new InvalidMessageError('A message cannot be empty.')
+          if (utf8Encode(text).length > MAX_TEXT_BYTES) throw new InvalidMessageError('That message is too long.')
+          // A lone surrogate has no UTF-8 form; the wire codec would refuse it later as a MalformedError.
+          if (!isWellFormedText(text)) throw new InvalidMessageError('That message contains an invalid character.')
+        }
+        const now = clock.now()
+        const messages: MessageRecord[] = []
+        const outgoing: Outgoing[] = []
+        // Greedy packing, in order: as many messages per envelope as its plaintext budget holds.
+        let items: BatchedMessage[] = []
+        let size = 0
+        const flush = async (): Promise<void> => {
+          const sealed = seal(contact, items)
+          const batch = items.map(({ id, body }) => {
+            const record: MessageRecord = {
+              id: toHex(id), contactId, direction: 'out', text: (body as { text: string }).text, timestamp: now, status: 'queued',
+            }
+            return { record, key: keys.message(contactId, now, record.id) }
+          })
+          // Durable before the first send attempt: session, history and outbox in one atomic write.
+          await store.batch([
+            ...sealed.ops,
+            ...batch.map(({ record, key }): StoreOp => ({ type: 'set', key, value: encodeRecord(record) })),
+            outboxOp(sealed.outgoing, batch.map((b) => b.key)),
+          ])
+          sealed.commit()
+          messages.push(...batch.map((b) => b.record))
+          outgoing.push(sealed.outgoing)
+          items = []
+          size = 0
+        }
+        for (const text of texts) {
+          const body: MessageBody = { type: 'text', sender: sender(), sentAt: now, text }
+          const bodySize = encodeMessageBody(body).length + BATCH_ITEM_OVERHEAD
+          if (items.length > 0 && (size + bodySize > MAX_BATCH_PLAINTEXT || items.length === MAX_BATCH_MESSAGES)) await flush()
+          items.push({ id: random.bytes(MESSAGE_ID_BYTES), body })
+          size += bodySize
+        }
+        if (items.length > 0) await flush()
+        return { messages, outgoing }
+      })
 
   return {
     async load() {
@@ -191,10 +249,10 @@ export function createMessenger(c: MessengerComponents): Messenger {
         if (reset) reset.commit()
         const intro: MessageBody = { type: 'intro', sender: sender(), sentAt: clock.now(), displayName: mine.displayName, relays: [] }
         // The bundle is checked (binding and prekey signature) when the session starts here.
-        const sealed = seal(learned.record, intro)
+        const sealed = seal(learned.record, [{ id: random.bytes(MESSAGE_ID_BYTES), body: intro }])
         const contactOp: StoreOp = { type: 'set', key: keys.contact(learned.record.id), value: encodeRecord(learned.record) }
         // The intro tells the contact our name; it has no history entry of its own.
-        await store.batch([...(reset?.ops ?? []), contactOp, ...sealed.ops, outboxOp(sealed.outgoing, '')])
+        await store.batch([...(reset?.ops ?? []), contactOp, ...sealed.ops, outboxOp(sealed.outgoing, [])])
         sealed.commit()
         return { contact: book.view(learned.record), outgoing: sealed.outgoing }
       }),
@@ -203,40 +261,25 @@ export function createMessenger(c: MessengerComponents): Messenger {
       return [...new Set((await book.list()).flatMap((contact) => contact.relays))]
     },
     setVerified: async (contactId, verified) => book.view(await book.setVerified(contactId, verified)),
-    compose: (contactId, text) =>
-      exclusive(async () => {
-        requireIdentity()
-        const contact = await book.get(contactId)
-        if (!contact) throw new UnknownContactError()
-        if (text.trim().length === 0) throw new InvalidMessageError('A message cannot be empty.')
-        if (utf8Encode(text).length > MAX_TEXT_BYTES) throw new InvalidMessageError('That message is too long.')
-        // A lone surrogate has no UTF-8 form; the wire codec would refuse it later as a MalformedError.
-        if (!isWellFormedText(text)) throw new InvalidMessageError('That message contains an invalid character.')
-        const now = clock.now()
-        const sealed = seal(contact, { type: 'text', sender: sender(), sentAt: now, text })
-        const { outgoing } = sealed
-        const historyKey = keys.message(contactId, now, outgoing.messageId)
-        const record: MessageRecord = { id: outgoing.messageId, contactId, direction: 'out', text, timestamp: now, status: 'queued' }
-        // Durable before the first send attempt: session, history and outbox in one atomic write.
-        await store.batch([...sealed.ops, { type: 'set', key: historyKey, value: encodeRecord(record) }, outboxOp(outgoing, historyKey)])
-        sealed.commit()
-        return { message: record, outgoing }
-      }),
-    async markSent(messageId) {
-      const bytes = await store.get(keys.outbox(messageId))
-      if (!bytes) return null
+    async compose(contactId, text) {
+      const { messages, outgoing } = await composeBatch(contactId, [text])
+      return { message: messages[0]!, outgoing: outgoing[0]! }
+    },
+    composeBatch,
+    async markSent(envelopeId) {
+      const bytes = await store.get(keys.outbox(envelopeId))
+      if (!bytes) return []
       const entry = decodeRecord<OutboxRecord>('outbox', bytes)
-      const historyBytes = entry.historyKey ? await store.get(entry.historyKey) : undefined
-      if (!historyBytes) {
-        await store.delete(keys.outbox(messageId))
-        return null
+      const sent: MessageRecord[] = []
+      for (const key of entry.historyKeys) {
+        const historyBytes = await store.get(key)
+        if (historyBytes) sent.push({ ...decodeRecord<MessageRecord>('message', historyBytes), status: 'sent' })
       }
-      const record: MessageRecord = { ...decodeRecord<MessageRecord>('message', historyBytes), status: 'sent' }
       await store.batch([
-        { type: 'set', key: entry.historyKey, value: encodeRecord(record) },
-        { type: 'delete', key: keys.outbox(messageId) },
+        ...sent.map((record): StoreOp => ({ type: 'set', key: keys.message(record.contactId, record.timestamp, record.id), value: encodeRecord(record) })),
+        { type: 'delete', key: keys.outbox(envelopeId) },
       ])
-      return record
+      return sent
     },
     async outbox() {
       const out: { outgoing: Outgoing; expiresAt: number }[] = []
@@ -267,23 +310,24 @@ export function createMessenger(c: MessengerComponents): Messenger {
           throw error
         }
         const { sender: peer, plaintext } = opened.value
-        const body = decodeMessageBody(plaintext)
-        if (!equals(body.sender.identity, peer.identity)) throw new SenderProofError()
-        const intro = body.type === 'intro' ? body : null
-        const learned = await book.learn(peer, intro?.displayName ?? null, intro?.relays ?? [])
+        const items = decodeMessageBatch(plaintext)
+        if (items.some((item) => !equals(item.body.sender.identity, peer.identity))) throw new SenderProofError()
+        const intro = items.map((item) => item.body).find((body) => body.type === 'intro')
+        const named = intro?.type === 'intro' ? intro : null
+        const learned = await book.learn(peer, named?.displayName ?? null, named?.relays ?? [])
         const ops: StoreOp[] = [...opened.ops, ...(learned.op ? [learned.op] : [])]
         const events: EngineEvent[] = learned.op ? [{ type: 'contact', contact: book.view(learned.record) }] : []
-        if (body.type === 'text') {
-          const messageId = toHex(envelope.header.id)
+        for (const { id: itemId, body } of items) {
+          if (body.type !== 'text') continue
+          const messageId = toHex(itemId)
           const historyKey = keys.message(learned.record.id, body.sentAt, messageId)
-          // A redelivered envelope maps to the same key: shown once.
-          if (!(await store.get(historyKey))) {
-            const record: MessageRecord = {
-              id: messageId, contactId: learned.record.id, direction: 'in', text: body.text, timestamp: body.sentAt, status: 'received',
-            }
-            ops.push({ type: 'set', key: historyKey, value: encodeRecord(record) })
-            events.push({ type: 'message', message: record })
+          // A message redelivered in another envelope maps to the same key: shown once.
+          if (await store.get(historyKey)) continue
+          const record: MessageRecord = {
+            id: messageId, contactId: learned.record.id, direction: 'in', text: body.text, timestamp: body.sentAt, status: 'received',
           }
+          ops.push({ type: 'set', key: historyKey, value: encodeRecord(record) })
+          events.push({ type: 'message', message: record })
         }
         await store.batch(ops)
         opened.commit()

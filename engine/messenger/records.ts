@@ -39,8 +39,10 @@ export interface MessageRecord {
 
 /** An outgoing envelope not yet handed to a link; survives a restart. */
 export interface OutboxRecord {
+  /** Hex envelope id. */
   readonly messageId: string
-  readonly historyKey: string
+  /** History entries of the messages the envelope carries (none for an intro). */
+  readonly historyKeys: readonly string[]
   /** Hex of the encoded envelope: the same bytes (and id) on every attempt. */
   readonly envelope: string
 }

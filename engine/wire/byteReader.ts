@@ -28,6 +28,8 @@ export interface ByteReader {
   bytes(length: number, field: string): Uint8Array
   /** Varint length in `min..max`, then that many bytes (copied). */
   lengthPrefixed(field: string, min: number, max: number): Uint8Array
+  /** As lengthPrefixed, but a view into the input (no copy): only for bytes parsed at once. */
+  lengthPrefixedView(field: string, min: number, max: number): Uint8Array
   /** Length-prefixed strict UTF-8 whose byte length is in `minBytes..maxBytes`. */
   utf8(field: string, minBytes: number, maxBytes: number): string
   /** Throws unless every byte was consumed: trailing bytes are malformed, not ignored. */
@@ -99,15 +101,21 @@ class Reader implements ByteReader {
   }
 
   lengthPrefixed(field: string, min: number, max: number): Uint8Array {
+    return this.lengthPrefixedView(field, min, max).slice()
+  }
+
+  lengthPrefixedView(field: string, min: number, max: number): Uint8Array {
     const length = this.varint(`${field} length`)
     if (length < min || length > max) {
       throw new MalformedError(`${field} length ${length} is outside ${min}..${max}`)
     }
-    return this.bytes(length, field)
+    const start = this.#take(length, field)
+    return this.#bytes.subarray(start, start + length)
   }
 
   utf8(field: string, minBytes: number, maxBytes: number): string {
-    const raw = this.lengthPrefixed(field, minBytes, maxBytes)
+    // Decoded into a string at once, so a view suffices.
+    const raw = this.lengthPrefixedView(field, minBytes, maxBytes)
     try {
       return utf8Decode(raw)
     } catch {

@@ -53,3 +53,12 @@ export {
   writeProfile,
 } from './profileFields.ts'
 export type { Profile } from './profileFields.ts'
+export {
+  BATCH_ID_BYTES,
+  BATCH_ITEM_OVERHEAD,
+  decodeMessageBatch,
+  encodeMessageBatch,
+  MAX_BATCH_MESSAGES,
+  MESSAGE_BATCH_VERSION,
+} from './messageBatch.ts'
+export type { BatchedMessage } from './messageBatch.ts'

@@ -129,18 +129,20 @@ describe('compose, outbox, markSent', () => {
     const { alice, bob } = await pair(clock)
     const { message, outgoing } = await alice.m.compose(bob.id, 'hello Bob')
     expect(message).toMatchObject({ contactId: bob.id, direction: 'out', text: 'hello Bob', status: 'queued', timestamp: clock.t })
-    expect(outgoing).toMatchObject({ messageId: message.id, destination: bob.id })
+    // The envelope has an id of its own; the message keeps its id inside it.
+    expect(outgoing).toMatchObject({ destination: bob.id })
+    expect(outgoing.messageId).not.toBe(message.id)
     expect(await alice.m.history(bob.id)).toEqual([message])
     const outbox = await alice.m.outbox()
     expect(outbox.map((o) => [o.messageId, o.destination, toHex(o.bytes)])).toEqual([
-      [message.id, bob.id, toHex(outgoing.bytes)],
+      [outgoing.messageId, bob.id, toHex(outgoing.bytes)],
     ])
 
-    expect(await alice.m.markSent(message.id)).toEqual({ ...message, status: 'sent' })
+    expect(await alice.m.markSent(outgoing.messageId)).toEqual([{ ...message, status: 'sent' }])
     expect(await alice.m.history(bob.id)).toEqual([{ ...message, status: 'sent' }])
     expect(await alice.m.outbox()).toEqual([])
-    expect(await alice.m.markSent(message.id)).toBeNull()
-    expect(await alice.m.markSent('00'.repeat(16))).toBeNull()
+    expect(await alice.m.markSent(outgoing.messageId)).toEqual([])
+    expect(await alice.m.markSent('00'.repeat(16))).toEqual([])
   })
 
   it('an unsent envelope survives a restart, same bytes, same id', async () => {
@@ -150,7 +152,7 @@ describe('compose, outbox, markSent', () => {
     expect((await restarted.load())?.id).toBe(alice.id)
     const [entry, ...rest] = await restarted.outbox()
     expect(rest).toEqual([])
-    expect(entry?.messageId).toBe(message.id)
+    expect(entry?.messageId).toBe(outgoing.messageId)
     expect(toHex(entry!.bytes)).toBe(toHex(outgoing.bytes))
     expect((await restarted.history(bob.id))[0]?.status).toBe('queued')
     expect((await deliver(entry!, bob))[0]).toMatchObject({ type: 'message', message: { id: message.id } })
@@ -161,9 +163,30 @@ describe('compose, outbox, markSent', () => {
     const ids: string[] = []
     for (let i = 0; i < 6; i++) {
       clock.t += 1000
-      ids.push((await alice.m.compose(bob.id, `m${i}`)).message.id)
+      ids.push((await alice.m.compose(bob.id, `m${i}`)).outgoing.messageId)
     }
     expect((await alice.m.outbox()).map((o) => o.messageId)).toEqual(ids)
+  })
+
+  it('composeBatch seals a burst into as few envelopes as fit, each message keeping its own id, in order', async () => {
+    const { alice, bob } = await pair(clock)
+    const texts = Array.from({ length: 10 }, (_, i) => `burst ${i}`)
+    const { messages, outgoing } = await alice.m.composeBatch(bob.id, texts)
+    expect(outgoing).toHaveLength(1)
+    expect(messages.map((m) => m.text)).toEqual(texts)
+    expect(new Set(messages.map((m) => m.id)).size).toBe(10)
+    const events = await deliver(outgoing[0]!, bob)
+    expect(events.map((e) => (e.type === 'message' ? [e.message.id, e.message.text] : null))).toEqual(
+      messages.map((m) => [m.id, m.text]),
+    )
+    // Three 16 KiB messages do not fit one envelope's budget: they split, in order.
+    const big = ['a', 'b', 'c', 'd'].map((c) => c.repeat(MAX_TEXT_BYTES))
+    const split = await alice.m.composeBatch(bob.id, big)
+    expect(split.outgoing.length).toBe(2)
+    const received = []
+    for (const o of split.outgoing) received.push(...(await deliver(o, bob)))
+    expect(received.map((e) => (e.type === 'message' ? e.message.text[0] : ''))).toEqual(['a', 'b', 'c', 'd'])
+    expect((await alice.m.markSent(split.outgoing[0]!.messageId)).map((m) => m.status)).toEqual(['sent', 'sent', 'sent'])
   })
 
   it('refuses empty, too long and ill-formed text with InvalidMessageError; storing nothing', async () => {

@@ -4,7 +4,7 @@ import { generateX25519KeyPair } from '../../crypto/keyPair.ts'
 import { seededRandom } from '../../crypto/test/seededRandom.ts'
 import { bindStaticKey, shortFingerprint } from '../../identity/index.ts'
 import type { Identity } from '../../identity/index.ts'
-import { decodeEnvelope, encodeEnvelope, encodeMessageBody, envelopeAssociatedData, ENVELOPE_HEADER_BYTES } from '../../wire/index.ts'
+import { decodeEnvelope, encodeEnvelope, encodeMessageBatch, envelopeAssociatedData, ENVELOPE_HEADER_BYTES } from '../../wire/index.ts'
 import { createMessenger, MESSAGE_LIFETIME_MS } from '../messenger.ts'
 import { decodeOffer } from '../../offer/index.ts'
 import { createOutboundSession, encryptMessage, SESSION_ERROR_NAMES } from '../../session/index.ts'
@@ -29,12 +29,12 @@ function sealAsBob(sender: Identity, text: string): Uint8Array {
   const random = seededRandom(`seal ${text}`)
   const session = createOutboundSession(crypto, random, sender, bundle)
   const header = { version: 1 as const, id: random.bytes(16), destination: offer.identity, ttl: 5, expiresAt: clock.t + 60_000 }
-  const body = encodeMessageBody({
-    type: 'text',
-    sender: { identity: sender.signingKey.publicKey, binding: sender.binding },
-    sentAt: clock.t,
-    text,
-  })
+  const body = encodeMessageBatch([
+    {
+      id: random.bytes(16),
+      body: { type: 'text', sender: { identity: sender.signingKey.publicKey, binding: sender.binding }, sentAt: clock.t, text },
+    },
+  ])
   const { message } = encryptMessage(crypto, random, session, body, envelopeAssociatedData(header))
   return encodeEnvelope({ header, body: message })
 }
@@ -91,12 +91,12 @@ describe('receive', () => {
   })
 
   it('a changed TTL still opens: relays decrement it, so it is outside the associated data', async () => {
-    const { outgoing } = await bob.m.compose(alice.id, 'hop hop')
+    const { message, outgoing } = await bob.m.compose(alice.id, 'hop hop')
     const bytes = outgoing.bytes.slice()
     bytes[TTL_OFFSET] = 0
     expect(decodeEnvelope(bytes).header.ttl).toBe(0)
     const [event] = await deliver(bytes, alice)
-    expect(event).toMatchObject({ type: 'message', message: { text: 'hop hop', id: outgoing.messageId } })
+    expect(event).toMatchObject({ type: 'message', message: { text: 'hop hop', id: message.id } })
   })
 
   it('any other flipped bit is a typed error or ignored, and changes no state', async () => {
