@@ -86,6 +86,9 @@ export function createEngineClient(): EngineClient {
     setVerified: (contactId, verified) => remote.setVerified(contactId, verified),
     send: (contactId, text) => remote.send(contactId, text),
     history: (contactId, query) => remote.history(contactId, query),
+    markRead: (contactId) => remote.markRead(contactId),
+    readReceipts: () => remote.readReceipts(),
+    setReadReceipts: (enabled) => remote.setReadReceipts(enabled),
     connect: (relayUrl) => remote.connect(relayUrl),
     links: () => remote.links(),
 

@@ -6,7 +6,7 @@
 import { SovereignError } from '../engine/errors.ts'
 import type { Clock, Crypto, Random, Store, Transport } from '../engine/ports/index.ts'
 import { createMessenger } from '../engine/messenger/index.ts'
-import type { EngineEvent, Outgoing } from '../engine/messenger/index.ts'
+import type { Effects, EngineEvent, MessageView, Outgoing } from '../engine/messenger/index.ts'
 import type { Envelope } from '../engine/wire/index.ts'
 import type { EngineApi } from './api.ts'
 import { createEventBatcher } from './eventBatcher.ts'
@@ -21,7 +21,12 @@ export interface EngineComponents {
   readonly store: Store
   readonly transport: Transport
   readonly inspect?: MeshInit['inspect']
+  /** Link signalling a contact sent (for the WebRTC transport). */
+  readonly onSignal?: (contactId: string, signal: Uint8Array) => void
 }
+
+/** How often undelivered mail is checked for expiry. */
+export const EXPIRY_CHECK_MS = 60_000
 
 export interface Engine extends EngineApi {
   /** Closes every link and stops the actors. */
@@ -37,13 +42,14 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
   const relays = new Set<string>()
   const counters = { received: 0, rejected: 0 }
   let mesh: Mesh | null = null
+  let expiryTimer: unknown = null
   // Receives run one at a time so a burst from one sender stores in arrival order.
   let receiving: Promise<void> = Promise.resolve()
 
   const deliverLocal = (envelope: Envelope): void => {
     receiving = receiving.then(async () => {
       try {
-        events.push(...(await messenger.receive(envelope)))
+        apply(await messenger.receive(envelope))
         counters.received++
       } catch {
         // Tampered, misaddressed or forged mail is dropped; the sender's retry is issue 5's.
@@ -51,12 +57,18 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       }
     })
   }
-  const onSent = (messageId: string): void => {
-    void messenger.markSent(messageId).then((messages) => {
-      for (const m of messages) events.push({ type: 'messageStatus', id: m.id, contactId: m.contactId, status: 'sent' })
-    })
+  const statusEvents = (messages: readonly MessageView[]): void => {
+    for (const m of messages) events.push({ type: 'messageStatus', id: m.id, contactId: m.contactId, status: m.status })
   }
+  const onSent = (envelopeId: string): void => void messenger.markSent(envelopeId).then(statusEvents)
+  const onRelayed = (envelopeId: string): void => void messenger.markRelayed(envelopeId).then(statusEvents)
   const transmit = (outgoing: Outgoing): void => mesh?.send(outgoing.bytes)
+  const apply = (effects: Effects): void => {
+    events.push(...effects.events)
+    effects.replies.forEach(transmit)
+    for (const s of effects.signals) c.onSignal?.(s.from, s.signal)
+  }
+  const expire = (): void => void messenger.expire().then(statusEvents, () => undefined)
   const send = createSendCoalescer(messenger, (messages, outgoing) => {
     events.push(...messages.map((message): EngineEvent => ({ type: 'message', message })))
     outgoing.forEach(transmit)
@@ -67,6 +79,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       identity: messenger.identity(),
       deliverLocal,
       onSent,
+      onRelayed,
       onLinksChanged: () => events.push({ type: 'links', links: mesh?.links() ?? [] }),
       ...(c.inspect ? { inspect: c.inspect } : {}),
     })
@@ -75,6 +88,11 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       mesh.connect(relay)
     }
     for (const outgoing of await messenger.outbox()) transmit(outgoing)
+    expire()
+    expiryTimer = c.clock.setTimeout(function again() {
+      expire()
+      expiryTimer = c.clock.setTimeout(again, EXPIRY_CHECK_MS)
+    }, EXPIRY_CHECK_MS)
   }
 
   if (await messenger.load()) await startNode()
@@ -111,7 +129,13 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     links: async () => mesh?.links() ?? [],
     subscribe: async (listener) => events.subscribe(listener),
     unsubscribe: async (id) => events.unsubscribe(id),
+    async markRead(contactId) {
+      apply(await messenger.markRead(contactId))
+    },
+    readReceipts: () => messenger.readReceipts(),
+    setReadReceipts: (enabled) => messenger.setReadReceipts(enabled),
     async shutdown() {
+      if (expiryTimer !== null) c.clock.clearTimeout(expiryTimer)
       mesh?.stop()
       await receiving
     },

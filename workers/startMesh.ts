@@ -24,6 +24,8 @@ export interface MeshInit {
   readonly identity: Identity
   readonly deliverLocal: (envelope: Envelope) => void
   readonly onSent?: (messageId: string) => void
+  /** A custodian acknowledged an envelope this node originated. */
+  readonly onRelayed?: (messageId: string) => void
   readonly onLinksChanged?: () => void
   /** Passed to createActor for the state visualizer (@statelyai/inspect). */
   readonly inspect?: (event: InspectionEvent) => void

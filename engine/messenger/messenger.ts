@@ -1,41 +1,37 @@
 /**
- * The messenger's domain: profile, contacts, sessions and history. It decides and
- * stores; it never touches a link. The mesh (machines/) carries the `Outgoing`
- * bytes it returns and hands it every envelope addressed to this node.
+ * The messenger's domain: profile, contacts, sessions, history and delivery
+ * status. It decides and stores; it never touches a link. The mesh (machines/)
+ * carries the `Outgoing` bytes it returns and hands it every envelope addressed
+ * to this node.
  *
- * An envelope's body is a session message (engine/session): X3DH to start, then
- * the Double Ratchet with encrypted headers, so relays see neither the sender nor
- * who talks to whom beyond the destination. The envelope header (version, id,
- * destination, expiry) is the associated data of every message; the session
- * binds both parties' identities.
+ * An envelope's body is one session message (engine/session) holding a batch of
+ * message bodies (engine/wire/messageBatch): X3DH to start, then the Double
+ * Ratchet with encrypted headers, so relays see neither the sender nor the text.
+ * The envelope header (version, id, destination, expiry) is the associated data;
+ * the session binds both parties' identities.
  */
-import { equals, fromHex, toHex, utf8Encode } from '../bytes.ts'
+import { equals, fromHex, toHex } from '../bytes.ts'
 import type { Identity } from '../identity/index.ts'
 import { decodeIdentity, encodeIdentity, generateIdentity, shortFingerprint } from '../identity/index.ts'
 import { decodeOffer, encodeOffer } from '../offer/index.ts'
 import type { Clock, Crypto, Random, Store, StoreOp } from '../ports/index.ts'
-import type { PrekeyBundle } from '../session/index.ts'
-import {
-  ENVELOPE_VERSION,
-  MESSAGE_ID_BYTES,
-  BATCH_ITEM_OVERHEAD,
-  MAX_BATCH_MESSAGES,
-  decodeEnvelope,
-  decodeMessageBatch,
-  encodeEnvelope,
-  encodeMessageBatch,
-  encodeMessageBody,
-  envelopeAssociatedData,
-  isWellFormedText,
-} from '../wire/index.ts'
-import type { BatchedMessage, Envelope, EnvelopeHeader, MessageBody } from '../wire/index.ts'
+import { MESSAGE_ID_BYTES, decodeEnvelope, decodeMessageBatch, envelopeAssociatedData } from '../wire/index.ts'
+import type { Envelope, MessageBody } from '../wire/index.ts'
+import { createComposer } from './composer.ts'
 import { createContactBook } from './contactBook.ts'
 import { normalizeDisplayName } from './displayName.ts'
 import { InvalidMessageError, NoProfileError, ProfileExistsError, SenderProofError, UnknownContactError } from './errors.ts'
 import { decodeRecord, encodeRecord, keys } from './records.ts'
-import type { ContactRecord, MessageRecord, OutboxRecord, ProfileRecord } from './records.ts'
+import type { MessageRecord, OutboxRecord, ProfileRecord, SettingsRecord } from './records.ts'
+import { createSealer, outboxOp } from './sealer.ts'
+import type { Outgoing } from './sealer.ts'
 import { createSessionBook } from './sessionBook.ts'
+import { createStatusBook } from './statusBook.ts'
 import type { ContactView, EngineEvent, HistoryQuery, MessageView, ProfileView } from './views.ts'
+
+export type { Outgoing } from './sealer.ts'
+export { DEFAULT_TTL, MESSAGE_LIFETIME_MS } from './sealer.ts'
+export { MAX_BATCH_PLAINTEXT, MAX_TEXT_BYTES } from './composer.ts'
 
 export interface MessengerComponents {
   readonly crypto: Crypto
@@ -44,11 +40,13 @@ export interface MessengerComponents {
   readonly store: Store
 }
 
-/** Bytes to hand to the mesh, addressed to `destination` (hex identity). */
-export interface Outgoing {
-  readonly messageId: string
-  readonly destination: string
-  readonly bytes: Uint8Array
+/** What one incoming envelope (or a local action) caused. */
+export interface Effects {
+  readonly events: EngineEvent[]
+  /** Envelopes to send in answer (receipts). */
+  readonly replies: Outgoing[]
+  /** Link signalling a contact sent (WebRTC), by contact id. */
+  readonly signals: { readonly from: string; readonly signal: Uint8Array }[]
 }
 
 export interface Messenger {
@@ -66,26 +64,28 @@ export interface Messenger {
   /** Marks a contact verified or not; verifying clears a key-change warning. */
   setVerified(contactId: string, verified: boolean): Promise<ContactView>
   compose(contactId: string, text: string): Promise<{ message: MessageView; outgoing: Outgoing }>
-  /**
-   * Several texts to one contact, sealed together: as few envelopes as fit (one
-   * ratchet step each), each message keeping its own id. Durable before it returns.
-   */
+  /** Several texts to one contact, sealed together in as few envelopes as fit; durable before it returns. */
   composeBatch(contactId: string, texts: readonly string[]): Promise<{ messages: MessageView[]; outgoing: Outgoing[] }>
-  /** An outgoing envelope left this device: drop it from the outbox, mark its messages sent. */
+  /** An envelope left this device: drop it from the outbox; its messages are sent. */
   markSent(envelopeId: string): Promise<MessageView[]>
+  /** A custodian acknowledged an envelope: its messages are relayed. */
+  markRelayed(envelopeId: string): Promise<MessageView[]>
   /** Envelopes stored but not yet sent (after a restart, say), oldest first. */
   outbox(): Promise<Outgoing[]>
-  /** Opens an envelope addressed to this node; returns the events it caused. */
-  receive(envelope: Envelope): Promise<EngineEvent[]>
+  /** Opens an envelope addressed to this node. */
+  receive(envelope: Envelope): Promise<Effects>
+  /** The user saw a conversation: its incoming messages are read; a read receipt goes out if enabled. */
+  markRead(contactId: string): Promise<Effects>
+  readReceipts(): Promise<boolean>
+  setReadReceipts(enabled: boolean): Promise<void>
+  /** Outgoing messages past their expiry and never delivered become failed ('expired'). */
+  expire(): Promise<MessageView[]>
+  /** Seals link signalling to a contact; not stored (a stale offer is useless). */
+  signal(contactId: string, signal: Uint8Array): Promise<Outgoing>
   history(contactId: string, query?: HistoryQuery): Promise<MessageView[]>
 }
 
-export const MAX_TEXT_BYTES = 16_384
-/** Mail older than this is dropped by relays and recipients. */
-export const MESSAGE_LIFETIME_MS = 7 * 24 * 3600 * 1000
-export const DEFAULT_TTL = 16
-/** Plaintext budget of one envelope: MAX_ENVELOPE_BODY less the largest session overhead, with room to spare. */
-export const MAX_BATCH_PLAINTEXT = 59_000
+const noEffects = (): Effects => ({ events: [], replies: [], signals: [] })
 
 export function createMessenger(c: MessengerComponents): Messenger {
   const { crypto, random, clock, store } = c
@@ -99,100 +99,39 @@ export function createMessenger(c: MessengerComponents): Messenger {
     queue = run.catch(() => undefined)
     return run
   }
-
   const requireIdentity = (): Identity => {
     if (!me) throw new NoProfileError()
     return me
   }
   const book = createContactBook(crypto, store, () => requireIdentity().signingKey.publicKey, () => clock.now())
   const sessions = createSessionBook(crypto, random, store, requireIdentity)
+  const status = createStatusBook(store)
+  const seal = createSealer(random, clock, sessions)
+  const sender = (): { identity: Uint8Array; binding: Uint8Array } => {
+    const id = requireIdentity()
+    return { identity: id.signingKey.publicKey, binding: id.binding }
+  }
+  const composeBatch = createComposer({ random, clock, store, book, status, seal, sender, exclusive })
   const toProfileView = (record: ProfileRecord, id: Identity): ProfileView => ({
     displayName: record.displayName,
     id: toHex(id.signingKey.publicKey),
     fingerprint: shortFingerprint(crypto, id.signingKey.publicKey),
   })
-  const bundleOf = (contact: ContactRecord): PrekeyBundle => {
-    // Contacts met by message (not by offer) have a session already, so this is never reached for them.
-    const spk = contact.signedPrekey
-    if (!spk) throw new InvalidMessageError('Ask this contact for their offer code to start a conversation.')
-    return {
-      identity: fromHex(contact.id),
-      staticKey: fromHex(contact.staticKey),
-      binding: fromHex(contact.binding),
-      signedPrekey: { id: spk.id, publicKey: fromHex(spk.publicKey), signature: fromHex(spk.signature) },
-      oneTimePrekeys: [],
-    }
+  const statusEvents = (records: readonly MessageRecord[]): EngineEvent[] =>
+    records.map((r) => ({ type: 'messageStatus', id: r.id, contactId: r.contactId, status: r.status }))
+  /** Seals and stores a body that has no history entry of its own (intro, receipt); the caller holds `exclusive`. */
+  const sealControl = async (contactId: string, body: MessageBody): Promise<Outgoing> => {
+    const contact = await book.get(contactId)
+    if (!contact) throw new UnknownContactError()
+    const sealed = seal(contact, [{ id: random.bytes(MESSAGE_ID_BYTES), body }])
+    await store.batch([...sealed.ops, outboxOp(sealed.outgoing, [])])
+    sealed.commit()
+    return sealed.outgoing
   }
-  /** Encrypts `items` to `contact` as one new envelope; returns it with the ops that persist the session. */
-  const seal = (contact: ContactRecord, items: readonly BatchedMessage[]): { outgoing: Outgoing; ops: StoreOp[]; commit(): void } => {
-    const header: EnvelopeHeader = {
-      version: ENVELOPE_VERSION,
-      id: random.bytes(MESSAGE_ID_BYTES),
-      destination: fromHex(contact.id),
-      ttl: DEFAULT_TTL,
-      expiresAt: clock.now() + MESSAGE_LIFETIME_MS,
-    }
-    const plaintext = encodeMessageBatch(items)
-    const staged = sessions.encrypt(contact.id, () => bundleOf(contact), plaintext, envelopeAssociatedData(header))
-    const bytes = encodeEnvelope({ header, body: staged.value })
-    return { outgoing: { messageId: toHex(header.id), destination: contact.id, bytes }, ops: staged.ops, commit: staged.commit }
+  const settings = async (): Promise<SettingsRecord> => {
+    const bytes = await store.get(keys.settings)
+    return bytes ? decodeRecord<SettingsRecord>('settings', bytes) : { readReceipts: false }
   }
-  const outboxOp = (outgoing: Outgoing, historyKeys: readonly string[]): StoreOp => {
-    const entry: OutboxRecord = { messageId: outgoing.messageId, historyKeys, envelope: toHex(outgoing.bytes) }
-    return { type: 'set', key: keys.outbox(outgoing.messageId), value: encodeRecord(entry) }
-  }
-  const sender = (): { identity: Uint8Array; binding: Uint8Array } => {
-    const id = requireIdentity()
-    return { identity: id.signingKey.publicKey, binding: id.binding }
-  }
-
-  const composeBatch: Messenger['composeBatch'] = (contactId, texts) =>
-      exclusive(async () => {
-        requireIdentity()
-        const contact = await book.get(contactId)
-        if (!contact) throw new UnknownContactError()
-        for (const text of texts) {
-          if (text.trim().length === 0) throw new InvalidMessageError('A message cannot be empty.')
-          if (utf8Encode(text).length > MAX_TEXT_BYTES) throw new InvalidMessageError('That message is too long.')
-          // A lone surrogate has no UTF-8 form; the wire codec would refuse it later as a MalformedError.
-          if (!isWellFormedText(text)) throw new InvalidMessageError('That message contains an invalid character.')
-        }
-        const now = clock.now()
-        const messages: MessageRecord[] = []
-        const outgoing: Outgoing[] = []
-        // Greedy packing, in order: as many messages per envelope as its plaintext budget holds.
-        let items: BatchedMessage[] = []
-        let size = 0
-        const flush = async (): Promise<void> => {
-          const sealed = seal(contact, items)
-          const batch = items.map(({ id, body }) => {
-            const record: MessageRecord = {
-              id: toHex(id), contactId, direction: 'out', text: (body as { text: string }).text, timestamp: now, status: 'queued',
-            }
-            return { record, key: keys.message(contactId, now, record.id) }
-          })
-          // Durable before the first send attempt: session, history and outbox in one atomic write.
-          await store.batch([
-            ...sealed.ops,
-            ...batch.map(({ record, key }): StoreOp => ({ type: 'set', key, value: encodeRecord(record) })),
-            outboxOp(sealed.outgoing, batch.map((b) => b.key)),
-          ])
-          sealed.commit()
-          messages.push(...batch.map((b) => b.record))
-          outgoing.push(sealed.outgoing)
-          items = []
-          size = 0
-        }
-        for (const text of texts) {
-          const body: MessageBody = { type: 'text', sender: sender(), sentAt: now, text }
-          const bodySize = encodeMessageBody(body).length + BATCH_ITEM_OVERHEAD
-          if (items.length > 0 && (size + bodySize > MAX_BATCH_PLAINTEXT || items.length === MAX_BATCH_MESSAGES)) await flush()
-          items.push({ id: random.bytes(MESSAGE_ID_BYTES), body })
-          size += bodySize
-        }
-        if (items.length > 0) await flush()
-        return { messages, outgoing }
-      })
 
   return {
     async load() {
@@ -246,12 +185,11 @@ export function createMessenger(c: MessengerComponents): Messenger {
         // An offer for a known contact refreshes their relays and prekey; a new key in it is a key change.
         const learned = await book.learn(offer, offer.displayName, offer.relays, prekey)
         const reset = learned.keyChanged ? sessions.reset(learned.record.id) : null
-        if (reset) reset.commit()
+        reset?.commit()
         const intro: MessageBody = { type: 'intro', sender: sender(), sentAt: clock.now(), displayName: mine.displayName, relays: [] }
         // The bundle is checked (binding and prekey signature) when the session starts here.
         const sealed = seal(learned.record, [{ id: random.bytes(MESSAGE_ID_BYTES), body: intro }])
         const contactOp: StoreOp = { type: 'set', key: keys.contact(learned.record.id), value: encodeRecord(learned.record) }
-        // The intro tells the contact our name; it has no history entry of its own.
         await store.batch([...(reset?.ops ?? []), contactOp, ...sealed.ops, outboxOp(sealed.outgoing, [])])
         sealed.commit()
         return { contact: book.view(learned.record), outgoing: sealed.outgoing }
@@ -267,19 +205,14 @@ export function createMessenger(c: MessengerComponents): Messenger {
     },
     composeBatch,
     async markSent(envelopeId) {
-      const bytes = await store.get(keys.outbox(envelopeId))
-      if (!bytes) return []
-      const entry = decodeRecord<OutboxRecord>('outbox', bytes)
-      const sent: MessageRecord[] = []
-      for (const key of entry.historyKeys) {
-        const historyBytes = await store.get(key)
-        if (historyBytes) sent.push({ ...decodeRecord<MessageRecord>('message', historyBytes), status: 'sent' })
-      }
-      await store.batch([
-        ...sent.map((record): StoreOp => ({ type: 'set', key: keys.message(record.contactId, record.timestamp, record.id), value: encodeRecord(record) })),
-        { type: 'delete', key: keys.outbox(envelopeId) },
-      ])
-      return sent
+      const change = await status.advanceEnvelope(envelopeId, 'sent')
+      await store.batch([...change.ops, { type: 'delete', key: keys.outbox(envelopeId) }])
+      return change.records
+    },
+    async markRelayed(envelopeId) {
+      const change = await status.advanceEnvelope(envelopeId, 'relayed')
+      if (change.ops.length > 0) await store.batch(change.ops)
+      return change.records
     },
     async outbox() {
       const out: { outgoing: Outgoing; expiresAt: number }[] = []
@@ -291,22 +224,22 @@ export function createMessenger(c: MessengerComponents): Messenger {
         const { header } = decodeEnvelope(envelope)
         out.push({ outgoing: { messageId: entry.messageId, destination: toHex(header.destination), bytes: envelope }, expiresAt: header.expiresAt })
       }
-      // Keys sort by the random message id; every envelope expires a fixed
+      // Keys sort by the random envelope id; every envelope expires a fixed
       // MESSAGE_LIFETIME_MS after it was sealed, so expiry order is age order.
       return out.sort((a, b) => a.expiresAt - b.expiresAt).map((o) => o.outgoing)
     },
     receive: (envelope) =>
       exclusive(async () => {
         const id = requireIdentity()
-        if (!equals(envelope.header.destination, id.signingKey.publicKey)) return []
-        if (envelope.header.expiresAt < clock.now()) return []
+        if (!equals(envelope.header.destination, id.signingKey.publicKey)) return noEffects()
+        if (envelope.header.expiresAt < clock.now()) return noEffects()
         // Decrypt → store session state, contact and plaintext in one atomic write → events.
         let opened: ReturnType<typeof sessions.decrypt>
         try {
           opened = sessions.decrypt(envelope.body, envelopeAssociatedData(envelope.header))
         } catch (error) {
           // Its message key is gone: it was decrypted (and shown) already.
-          if ((error as Error).name === 'DuplicateOrExpiredError') return []
+          if ((error as Error).name === 'DuplicateOrExpiredError') return noEffects()
           throw error
         }
         const { sender: peer, plaintext } = opened.value
@@ -315,23 +248,79 @@ export function createMessenger(c: MessengerComponents): Messenger {
         const intro = items.map((item) => item.body).find((body) => body.type === 'intro')
         const named = intro?.type === 'intro' ? intro : null
         const learned = await book.learn(peer, named?.displayName ?? null, named?.relays ?? [])
+        const contactId = learned.record.id
         const ops: StoreOp[] = [...opened.ops, ...(learned.op ? [learned.op] : [])]
-        const events: EngineEvent[] = learned.op ? [{ type: 'contact', contact: book.view(learned.record) }] : []
+        const effects: Effects = { events: learned.op ? [{ type: 'contact', contact: book.view(learned.record) }] : [], replies: [], signals: [] }
+        const delivered: Uint8Array[] = []
         for (const { id: itemId, body } of items) {
+          if (body.type === 'signal') effects.signals.push({ from: contactId, signal: body.signal })
+          if (body.type === 'receipt') {
+            const change = await status.advanceMessages(body.ids.map(toHex), body.kind)
+            ops.push(...change.ops)
+            effects.events.push(...statusEvents(change.records))
+          }
           if (body.type !== 'text') continue
+          delivered.push(itemId)
           const messageId = toHex(itemId)
-          const historyKey = keys.message(learned.record.id, body.sentAt, messageId)
+          const historyKey = keys.message(contactId, body.sentAt, messageId)
           // A message redelivered in another envelope maps to the same key: shown once.
           if (await store.get(historyKey)) continue
-          const record: MessageRecord = {
-            id: messageId, contactId: learned.record.id, direction: 'in', text: body.text, timestamp: body.sentAt, status: 'received',
-          }
+          const record: MessageRecord = { id: messageId, contactId, direction: 'in', text: body.text, timestamp: body.sentAt, status: 'received' }
           ops.push({ type: 'set', key: historyKey, value: encodeRecord(record) })
-          events.push({ type: 'message', message: record })
+          effects.events.push({ type: 'message', message: record })
         }
         await store.batch(ops)
         opened.commit()
-        return events
+        // Only a receipt moves the sender's message to delivered: answer once it is stored.
+        if (delivered.length > 0) {
+          effects.replies.push(await sealControl(contactId, { type: 'receipt', sender: sender(), sentAt: clock.now(), kind: 'delivered', ids: delivered }))
+        }
+        return effects
+      }),
+    markRead: (contactId) =>
+      exclusive(async () => {
+        const effects = noEffects()
+        const unread: MessageRecord[] = []
+        for (const key of await store.keys(keys.messagePrefix(contactId))) {
+          const bytes = await store.get(key)
+          const record = bytes && decodeRecord<MessageRecord>('message', bytes)
+          if (record && record.direction === 'in' && record.status === 'received') unread.push({ ...record, status: 'read' })
+        }
+        if (unread.length === 0) return effects
+        await store.batch(unread.map((r): StoreOp => ({ type: 'set', key: keys.message(contactId, r.timestamp, r.id), value: encodeRecord(r) })))
+        effects.events.push(...statusEvents(unread))
+        if ((await settings()).readReceipts) {
+          for (let i = 0; i < unread.length; i += 256) {
+            const ids = unread.slice(i, i + 256).map((r) => fromHex(r.id))
+            effects.replies.push(await sealControl(contactId, { type: 'receipt', sender: sender(), sentAt: clock.now(), kind: 'read', ids }))
+          }
+        }
+        return effects
+      }),
+    readReceipts: async () => (await settings()).readReceipts,
+    async setReadReceipts(enabled) {
+      const record: SettingsRecord = { ...(await settings()), readReceipts: enabled }
+      await store.set(keys.settings, encodeRecord(record))
+    },
+    async expire() {
+      const failed: MessageRecord[] = []
+      for (const envelopeId of await status.expiredEnvelopes(clock.now())) {
+        const change = await status.advanceEnvelope(envelopeId, 'failed')
+        const records = change.records.map((r): MessageRecord => ({ ...r, failure: 'expired' }))
+        const ops = records.map((r): StoreOp => ({ type: 'set', key: keys.message(r.contactId, r.timestamp, r.id), value: encodeRecord(r) }))
+        await store.batch([...ops, ...change.ops.filter((op) => op.type === 'delete'), { type: 'delete', key: keys.outbox(envelopeId) }])
+        failed.push(...records)
+      }
+      return failed
+    },
+    signal: (contactId, signal) =>
+      exclusive(async () => {
+        const contact = await book.get(contactId)
+        if (!contact) throw new UnknownContactError()
+        const sealed = seal(contact, [{ id: random.bytes(MESSAGE_ID_BYTES), body: { type: 'signal', sender: sender(), sentAt: clock.now(), signal } }])
+        await store.batch(sealed.ops)
+        sealed.commit()
+        return sealed.outgoing
       }),
     async history(contactId, query = {}) {
       const limit = Math.min(Math.max(query.limit ?? 50, 1), 500)

@@ -35,6 +35,7 @@ export interface MessageRecord {
   readonly text: string
   readonly timestamp: number
   readonly status: MessageStatus
+  readonly failure?: string
 }
 
 /** An outgoing envelope not yet handed to a link; survives a restart. */
@@ -59,6 +60,11 @@ export const keys = {
   outbox: (messageId: string): string => `outbox/${messageId}`,
   outboxPrefix: 'outbox/',
   prekeys: 'prekeys',
+  settings: 'settings',
+  /** Outgoing message id → its history key, so receipts find it. */
+  messageIndex: (messageId: string): string => `msgid/${messageId}`,
+  /** Envelope id → the history keys of the messages it carries, for custody acks. */
+  envelope: (envelopeId: string): string => `env/${envelopeId}`,
   session: (contactId: string, baseKey: string): string => `session/${contactId}/${baseKey}`,
   sessionPrefix: 'session/',
 } as const
@@ -73,4 +79,14 @@ export function decodeRecord<T>(kind: string, bytes: Uint8Array): T {
   } catch {
     throw new CorruptRecordError(kind)
   }
+}
+
+export interface EnvelopeRecord {
+  readonly historyKeys: readonly string[]
+  readonly expiresAt: number
+}
+
+export interface SettingsRecord {
+  /** Opt-in: tell contacts when their messages were read. */
+  readonly readReceipts: boolean
 }

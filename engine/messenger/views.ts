@@ -2,6 +2,7 @@
  * Plain, structured-clone-able views of the messenger's state: what crosses the
  * worker boundary to the page (workers/api.ts re-exports them).
  */
+import type { QualityView } from '../routing/linkQuality.ts'
 
 export interface ProfileView {
   readonly displayName: string
@@ -28,7 +29,13 @@ export interface ContactView {
   readonly keyChangedAt: number | null
 }
 
-export type MessageStatus = 'queued' | 'sent' | 'received' | 'failed'
+/**
+ * Honest delivery states (DESIGN.md §5): queued (stored here) → sent (left this
+ * device) → relayed (a custodian acknowledged it) → delivered (end-to-end receipt)
+ * → read (opt-in read receipt); or failed (expired undelivered). Incoming
+ * messages are 'received', then 'read' once shown.
+ */
+export type MessageStatus = 'queued' | 'sent' | 'relayed' | 'delivered' | 'read' | 'failed' | 'received'
 
 export interface MessageView {
   /** Hex message id (16 bytes), stable across retries and redeliveries. */
@@ -39,6 +46,8 @@ export interface MessageView {
   /** Sender's clock, ms since epoch. */
   readonly timestamp: number
   readonly status: MessageStatus
+  /** Why a message failed ('expired'), for the UI to show; absent otherwise. */
+  readonly failure?: string
 }
 
 export interface LinkView {
@@ -46,6 +55,8 @@ export interface LinkView {
   readonly peerId: string | null
   readonly address: string | null
   readonly state: 'connecting' | 'handshaking' | 'open' | 'waiting' | 'closed'
+  /** RTT, jitter, loss, throughput and grade of an open link; null while it is not open. */
+  readonly quality: QualityView | null
 }
 
 /** Events from the engine, delivered to subscribers in batches (the data plane). */

@@ -49,22 +49,64 @@ export type MessageBody =
       readonly displayName: string
       readonly relays: readonly string[]
     }
+  | {
+      /** End-to-end receipt: the recipient stored (delivered) or showed (read) these messages. */
+      readonly type: 'receipt'
+      readonly sender: SenderProof
+      readonly sentAt: number
+      readonly kind: ReceiptKind
+      /** 16-byte message ids, 1..MAX_RECEIPT_IDS. */
+      readonly ids: readonly Uint8Array[]
+    }
+  | {
+      /** Opaque link signalling (WebRTC offer/answer/candidate) carried end to end. */
+      readonly type: 'signal'
+      readonly sender: SenderProof
+      readonly sentAt: number
+      readonly signal: Uint8Array
+    }
+
+export type ReceiptKind = 'delivered' | 'read'
+export const MAX_RECEIPT_IDS = 256
+export const MAX_SIGNAL_BYTES = 8_192
+const RECEIPT_ID_BYTES = 16
 
 const TYPE_TEXT = 1
 const TYPE_INTRO = 2
+const TYPE_RECEIPT = 3
+const TYPE_SIGNAL = 4
+const TAGS = { text: TYPE_TEXT, intro: TYPE_INTRO, receipt: TYPE_RECEIPT, signal: TYPE_SIGNAL } as const
 
 export function encodeMessageBody(body: MessageBody): Uint8Array {
   const w = byteWriter(128 + (body.type === 'text' ? body.text.length * 3 : 0))
   w.u8(MESSAGE_BODY_VERSION, 'message body version')
   const type = body.type
-  if (type === 'text') w.u8(TYPE_TEXT, 'message body type')
-  else if (type === 'intro') w.u8(TYPE_INTRO, 'message body type')
-  else throw new MalformedError(`message body type ${String(type)} is unknown`)
+  const tag = TAGS[type]
+  if (tag === undefined) throw new MalformedError(`message body type ${String(type)} is unknown`)
+  w.u8(tag, 'message body type')
   w.bytes(body.sender.identity, 'sender identity', IDENTITY_BYTES)
   w.bytes(body.sender.binding, 'sender binding', BINDING_BYTES)
   w.u48(body.sentAt, 'message sentAt')
-  if (body.type === 'text') w.utf8(body.text, 'message text', 1, MAX_TEXT_BYTES)
-  else writeProfile(w, body)
+  switch (body.type) {
+    case 'text':
+      w.utf8(body.text, 'message text', 1, MAX_TEXT_BYTES)
+      break
+    case 'intro':
+      writeProfile(w, body)
+      break
+    case 'receipt':
+      w.u8(body.kind === 'read' ? 2 : body.kind === 'delivered' ? 1 : 0, 'receipt kind')
+      if (body.kind !== 'read' && body.kind !== 'delivered') throw new MalformedError('receipt kind is unknown')
+      if (body.ids.length < 1 || body.ids.length > MAX_RECEIPT_IDS) {
+        throw new MalformedError(`receipt holds 1..${MAX_RECEIPT_IDS} ids, not ${body.ids.length}`)
+      }
+      w.varint(body.ids.length, 'receipt id count')
+      for (const id of body.ids) w.bytes(id, 'receipt id', RECEIPT_ID_BYTES)
+      break
+    case 'signal':
+      w.lengthPrefixed(body.signal, 'signal', 1, MAX_SIGNAL_BYTES)
+      break
+  }
   return w.finish()
 }
 
@@ -73,7 +115,7 @@ export function decodeMessageBody(bytes: Uint8Array): MessageBody {
   const version = r.u8('message body version')
   if (version !== MESSAGE_BODY_VERSION) throw new UnsupportedVersionError('message body', version)
   const tag = r.u8('message body type')
-  if (tag !== TYPE_TEXT && tag !== TYPE_INTRO) throw new UnknownFrameTypeError('message body', tag)
+  if (tag < TYPE_TEXT || tag > TYPE_SIGNAL) throw new UnknownFrameTypeError('message body', tag)
   const identity = r.bytes(IDENTITY_BYTES, 'sender identity')
   const binding = r.bytes(BINDING_BYTES, 'sender binding')
   const sender: SenderProof = { identity, binding }
@@ -81,9 +123,19 @@ export function decodeMessageBody(bytes: Uint8Array): MessageBody {
   let body: MessageBody
   if (tag === TYPE_TEXT) {
     body = { type: 'text', sender, sentAt, text: r.utf8('message text', 1, MAX_TEXT_BYTES) }
-  } else {
+  } else if (tag === TYPE_INTRO) {
     const { displayName, relays } = readProfile(r)
     body = { type: 'intro', sender, sentAt, displayName, relays }
+  } else if (tag === TYPE_RECEIPT) {
+    const kindTag = r.u8('receipt kind')
+    if (kindTag !== 1 && kindTag !== 2) throw new MalformedError(`receipt kind ${kindTag} is unknown`)
+    const count = r.varint('receipt id count')
+    if (count < 1 || count > MAX_RECEIPT_IDS) throw new MalformedError(`receipt id count ${count} is outside 1..${MAX_RECEIPT_IDS}`)
+    const ids: Uint8Array[] = []
+    for (let i = 0; i < count; i++) ids.push(r.bytes(RECEIPT_ID_BYTES, 'receipt id'))
+    body = { type: 'receipt', sender, sentAt, kind: kindTag === 2 ? 'read' : 'delivered', ids }
+  } else {
+    body = { type: 'signal', sender, sentAt, signal: r.lengthPrefixed('signal', 1, MAX_SIGNAL_BYTES) }
   }
   r.end('message body')
   return body

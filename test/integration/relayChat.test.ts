@@ -91,9 +91,9 @@ describe('two engines chat through a relay', () => {
     expect(aliceHistory.map((m) => m.text)).toEqual([...texts, 'Hi Bob — reply marmalade-7'])
     expect(aliceHistory.slice(0, 2).every((m) => m.direction === 'in' && m.status === 'received')).toBe(true)
     expect(aliceEvents.some((e) => e.type === 'message' && e.message.text === texts[0])).toBe(true)
-    // Outgoing messages left the device.
-    await waitFor('Bob sees his messages sent', async () =>
-      (await bob.api.history(aliceProfile.id)).filter((m) => m.direction === 'out').every((m) => m.status === 'sent'),
+    // Only Alice's end-to-end receipts move Bob's messages to delivered.
+    await waitFor('Bob sees his messages delivered', async () =>
+      (await bob.api.history(aliceProfile.id)).filter((m) => m.direction === 'out').every((m) => m.status === 'delivered'),
     )
 
     // The relay handled every envelope (intro + 3 texts) and could read none of them.

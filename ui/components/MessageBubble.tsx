@@ -5,8 +5,11 @@ import { formatTime } from '../lib/format.ts'
 const STATUS_TEXT: Record<MessageStatus, string> = {
   queued: 'Queued',
   sent: 'Sent',
+  relayed: 'Relayed',
+  delivered: 'Delivered',
+  read: 'Read',
   received: 'Received',
-  failed: 'Not sent',
+  failed: 'Not delivered',
 }
 
 export interface MessageBubbleProps {

@@ -31,7 +31,7 @@ describe('sendCoalescer', () => {
     expect(sealed).toHaveLength(1)
     expect(sealed[0]!.outgoing).toHaveLength(1)
     const events = await bob.receive(decodeEnvelope(sealed[0]!.outgoing[0]!.bytes))
-    expect(events.filter((e) => e.type === 'message')).toHaveLength(3)
+    expect(events.events.filter((e) => e.type === 'message')).toHaveLength(3)
   })
 
   it('rejects only the bad message of a burst; its neighbours are still sent', async () => {

@@ -6,7 +6,7 @@ import type { Clock, Store } from '../../ports/index.ts'
 import { createMemoryStore } from '../../store/memoryStore.ts'
 import { decodeEnvelope } from '../../wire/index.ts'
 import { createMessenger } from '../messenger.ts'
-import type { Messenger, Outgoing } from '../messenger.ts'
+import type { Effects, Messenger, Outgoing } from '../messenger.ts'
 import type { EngineEvent } from '../views.ts'
 
 export const crypto = nobleCrypto()
@@ -39,7 +39,12 @@ export async function person(name: string, clock: Clock, store: Store = createMe
 }
 
 /** What the mesh does: carry the bytes, decode them at the recipient's edge. */
-export function deliver(outgoing: Outgoing | Uint8Array, to: Person): Promise<EngineEvent[]> {
+export async function deliver(outgoing: Outgoing | Uint8Array, to: Person): Promise<EngineEvent[]> {
+  return (await deliverWithEffects(outgoing, to)).events
+}
+
+/** As deliver, with the replies (receipts) and signals too. */
+export function deliverWithEffects(outgoing: Outgoing | Uint8Array, to: Person): Promise<Effects> {
   return to.m.receive(decodeEnvelope(outgoing instanceof Uint8Array ? outgoing : outgoing.bytes))
 }
 

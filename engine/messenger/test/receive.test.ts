@@ -56,12 +56,12 @@ describe('receive', () => {
     const restarted = createMessenger({ crypto, random: seededRandom('alice again'), clock, store: alice.store })
     await restarted.load()
     const before = await dump(alice.store)
-    expect(await restarted.receive(decodeEnvelope(outgoing.bytes))).toEqual([])
+    expect((await restarted.receive(decodeEnvelope(outgoing.bytes))).events).toEqual([])
     expect(await dump(alice.store)).toEqual(before)
     expect(await restarted.history(bob.id)).toHaveLength(1)
     // The restarted messenger still reads Bob's next message on the same session.
     const next = await bob.m.compose(alice.id, 'and this one')
-    expect(await restarted.receive(decodeEnvelope(next.outgoing.bytes))).toHaveLength(1)
+    expect((await restarted.receive(decodeEnvelope(next.outgoing.bytes))).events).toHaveLength(1)
   })
 
   it('ignores an envelope addressed to someone else, storing nothing', async () => {

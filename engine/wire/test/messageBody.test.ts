@@ -68,9 +68,17 @@ describe('message body', () => {
     expect(() => decodeMessageBody(raw(1, fromHex('03eda080')))).toThrow(/not valid UTF-8/)
   })
 
+  it('rejects a receipt with no ids, an unknown kind or a short id, and an empty signal', () => {
+    expect(() => decodeMessageBody(raw(3, fromHex('0100')))).toThrow(expect.objectContaining({ name: 'MalformedError' }))
+    expect(() => decodeMessageBody(raw(3, fromHex('0901' + '00'.repeat(16))))).toThrow(expect.objectContaining({ name: 'MalformedError' }))
+    expect(() => decodeMessageBody(raw(3, fromHex('0101' + '00'.repeat(15))))).toThrow(expect.objectContaining({ name: 'MalformedError' }))
+    expect(() => decodeMessageBody(raw(4, fromHex('00')))).toThrow(expect.objectContaining({ name: 'MalformedError' }))
+  })
+
   it('rejects an unknown type and an unsupported version', () => {
-    expect(() => decodeMessageBody(raw(3, fromHex('0161')))).toThrow(
-      expect.objectContaining({ name: 'UnknownFrameTypeError', tag: 3 }),
+    // Types 3 (receipt) and 4 (signal) exist; 5 does not.
+    expect(() => decodeMessageBody(raw(5, fromHex('0161')))).toThrow(
+      expect.objectContaining({ name: 'UnknownFrameTypeError', tag: 5 }),
     )
     expect(() => decodeMessageBody(raw(1, fromHex('0161'), 2))).toThrow(
       expect.objectContaining({ name: 'UnsupportedVersionError', version: 2 }),

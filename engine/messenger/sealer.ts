@@ -1,0 +1,69 @@
+/**
+ * Seals message batches to a contact as envelopes: a fresh envelope id and
+ * header (the associated data of the session message), the contact's session
+ * (started from their prekey bundle when there is none), and the store ops that
+ * persist the new session state. Nothing is written here.
+ */
+import { fromHex, toHex } from '../bytes.ts'
+import type { Clock, Random, StoreOp } from '../ports/index.ts'
+import type { PrekeyBundle } from '../session/index.ts'
+import { ENVELOPE_VERSION, MESSAGE_ID_BYTES, encodeEnvelope, encodeMessageBatch, envelopeAssociatedData } from '../wire/index.ts'
+import type { BatchedMessage, EnvelopeHeader } from '../wire/index.ts'
+import { InvalidMessageError } from './errors.ts'
+import type { ContactRecord, OutboxRecord } from './records.ts'
+import { encodeRecord, keys } from './records.ts'
+import type { SessionBook } from './sessionBook.ts'
+
+/** Bytes to hand to the mesh, addressed to `destination` (hex identity). */
+export interface Outgoing {
+  /** Hex envelope id. */
+  readonly messageId: string
+  readonly destination: string
+  readonly bytes: Uint8Array
+}
+
+export interface Sealed {
+  readonly outgoing: Outgoing
+  readonly expiresAt: number
+  readonly ops: StoreOp[]
+  commit(): void
+}
+
+/** Mail older than this is dropped by relays and recipients. */
+export const MESSAGE_LIFETIME_MS = 7 * 24 * 3600 * 1000
+export const DEFAULT_TTL = 16
+
+export function bundleOf(contact: ContactRecord): PrekeyBundle {
+  // Contacts met by message (not by offer) have a session already, so this is rarely reached for them.
+  const spk = contact.signedPrekey
+  if (!spk) throw new InvalidMessageError('Ask this contact for their offer code to start a conversation.')
+  return {
+    identity: fromHex(contact.id),
+    staticKey: fromHex(contact.staticKey),
+    binding: fromHex(contact.binding),
+    signedPrekey: { id: spk.id, publicKey: fromHex(spk.publicKey), signature: fromHex(spk.signature) },
+    oneTimePrekeys: [],
+  }
+}
+
+export function createSealer(random: Random, clock: Clock, sessions: SessionBook): (contact: ContactRecord, items: readonly BatchedMessage[]) => Sealed {
+  return (contact, items) => {
+    const header: EnvelopeHeader = {
+      version: ENVELOPE_VERSION,
+      id: random.bytes(MESSAGE_ID_BYTES),
+      destination: fromHex(contact.id),
+      ttl: DEFAULT_TTL,
+      expiresAt: clock.now() + MESSAGE_LIFETIME_MS,
+    }
+    const staged = sessions.encrypt(contact.id, () => bundleOf(contact), encodeMessageBatch(items), envelopeAssociatedData(header))
+    const bytes = encodeEnvelope({ header, body: staged.value })
+    const outgoing = { messageId: toHex(header.id), destination: contact.id, bytes }
+    return { outgoing, expiresAt: header.expiresAt, ops: staged.ops, commit: staged.commit }
+  }
+}
+
+/** The op that keeps an envelope until it has left this device. */
+export function outboxOp(outgoing: Outgoing, historyKeys: readonly string[]): StoreOp {
+  const entry: OutboxRecord = { messageId: outgoing.messageId, historyKeys, envelope: toHex(outgoing.bytes) }
+  return { type: 'set', key: keys.outbox(outgoing.messageId), value: encodeRecord(entry) }
+}
