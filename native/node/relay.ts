@@ -11,6 +11,14 @@ const host = process.env.HOST ?? '127.0.0.1'
 const port = Number(process.env.PORT ?? 8080)
 const dataDir = resolve(process.env.DATA_DIR ?? '.data/relay')
 const staticDir = resolve(process.env.STATIC_DIR ?? 'dist')
+// Other relays to peer with (comma-separated ws:// URLs): a mesh of relays serves
+// people attached to different ones.
+const peers = (process.env.PEERS ?? '').split(',').map((p) => p.trim()).filter((p) => p.length > 0)
+const badPeer = peers.find((p) => !/^wss?:\/\/\S+$/.test(p))
+if (badPeer !== undefined) {
+  console.error(`PEERS must be ws:// or wss:// URLs separated by commas; "${badPeer}" is not.`)
+  process.exit(2)
+}
 
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   console.error(`PORT must be a port number, got "${process.env.PORT}".`)
@@ -32,6 +40,8 @@ try {
   }
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+  for (const peer of peers) relay.connect(peer)
+  if (peers.length > 0) console.log(`Peering with ${peers.length} relay(s).`)
   // Printed last: whoever waits for these lines can signal us at once.
   console.log(`Sovereign relay ${relay.fingerprint}`)
   console.log(hasApp ? `Open ${relay.httpUrl} in two browser profiles to chat.` : `No web app in ${staticDir}: run \`npm run build\`.`)
