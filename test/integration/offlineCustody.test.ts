@@ -1,0 +1,68 @@
+/**
+ * An offline recipient: mail sent while Bob's engine is down waits at the relay
+ * and reaches him once, when he comes back; only then does Alice see delivered.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { startRelay } from '../../native/node/relayServer.ts'
+import type { RelayHandle } from '../../native/node/relayServer.ts'
+import { spawnEngine } from '../../native/node/spawnEngine.ts'
+import type { EngineWorker } from '../../native/node/spawnEngine.ts'
+import { waitFor } from '../support/waitFor.ts'
+
+const dirs: string[] = []
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'sovereign-custody-'))
+  dirs.push(dir)
+  return dir
+}
+
+describe('custody for an offline recipient', () => {
+  let relay: RelayHandle
+  const workers: EngineWorker[] = []
+  afterAll(async () => {
+    for (const w of workers) await w.terminate()
+    await relay?.close()
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('delivers mail sent while the recipient was offline, once, when it returns', async () => {
+    relay = await startRelay({ port: 0, dataDir: tempDir() })
+    const alice = spawnEngine({ dataDir: tempDir() })
+    const bobDir = tempDir()
+    let bob = spawnEngine({ dataDir: bobDir })
+    workers.push(alice, bob)
+    const aliceProfile = await alice.api.createProfile('Alice')
+    const bobProfile = await bob.api.createProfile('Bob')
+    await alice.api.connect(relay.linkUrl)
+    await bob.api.connect(relay.linkUrl)
+    await waitFor('links open', async () =>
+      (await alice.api.links()).some((l) => l.state === 'open') && (await bob.api.links()).some((l) => l.state === 'open'),
+    )
+    await bob.api.acceptOffer(await alice.api.createOffer())
+    await waitFor('Alice knows Bob', async () => (await alice.api.contacts()).some((c) => c.id === bobProfile.id))
+
+    await bob.terminate()
+    const texts = ['while you were out 1', 'while you were out 2', 'while you were out 3']
+    for (const text of texts) await alice.api.send(bobProfile.id, text)
+    await waitFor('left Alice', async () => (await alice.api.history(bobProfile.id)).every((m) => m.status !== 'queued'))
+    expect((await alice.api.history(bobProfile.id)).some((m) => m.status === 'delivered')).toBe(false)
+
+    // Bob comes back with the same data: his contact's relay is reconnected on start.
+    bob = spawnEngine({ dataDir: bobDir })
+    workers.push(bob)
+    const received = await waitFor('Bob receives the held mail', async () => {
+      const h = await bob.api.history(aliceProfile.id)
+      return h.length >= texts.length ? h : null
+    })
+    expect(received.map((m) => m.text)).toEqual(texts)
+    await waitFor('Alice sees delivered', async () =>
+      (await alice.api.history(bobProfile.id)).every((m) => m.status === 'delivered'),
+    )
+    // Exactly once, even after a while.
+    await new Promise((r) => setTimeout(r, 300))
+    expect((await bob.api.history(aliceProfile.id)).length).toBe(texts.length)
+  })
+})
