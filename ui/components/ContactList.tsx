@@ -60,7 +60,7 @@ export function ContactList(props: ContactListProps): JSX.Element {
                     {(last) => <span class="contact__time">{formatTime(last().timestamp)}</span>}
                   </Show>
                   <Show when={engine.unread(contact.id) > 0}>
-                    <span class="badge" aria-label={`${engine.unread(contact.id)} unread`}>
+                    <span class="badge" data-testid="unread-count" aria-label={`${engine.unread(contact.id)} unread`}>
                       {engine.unread(contact.id)}
                     </span>
                   </Show>

@@ -5,6 +5,7 @@ import { initial } from '../lib/format.ts'
 import { keyChanged } from '../lib/trust.ts'
 import { Composer } from './Composer.tsx'
 import { ContactName } from './ContactName.tsx'
+import { ContactPath } from './ContactPath.tsx'
 import { KeyChangeWarning } from './KeyChangeWarning.tsx'
 import { MessageBubble } from './MessageBubble.tsx'
 import { NameTwinNotice } from './NameTwinNotice.tsx'
@@ -81,14 +82,19 @@ export function Conversation(props: ConversationProps): JSX.Element {
               </h1>
               <Show
                 when={engine.nameTwins(props.contactId).length > 0}
-                fallback={<p class="conversation__sub">End-to-end encrypted · {c().fingerprint}</p>}
+                fallback={
+                  <p class="conversation__sub">
+                    <ContactPath contactId={props.contactId} contactName={c().displayName} /> · End-to-end encrypted ·{' '}
+                    {c().fingerprint}
+                  </p>
+                }
               >
                 {/* Another contact has this name: the fingerprint comes first, it is what tells them apart. */}
                 <p class="conversation__sub">
                   <span class="conversation__fp" data-testid="name-twin-fingerprint">
                     {c().fingerprint}
                   </span>{' '}
-                  · End-to-end encrypted
+                  · <ContactPath contactId={props.contactId} contactName={c().displayName} /> · End-to-end encrypted
                 </p>
               </Show>
             </div>
@@ -146,7 +152,7 @@ export function Conversation(props: ConversationProps): JSX.Element {
               }
             >
               <ol class="messages__list" aria-live="polite">
-                <For each={messages()}>{(m) => <MessageBubble message={m} />}</For>
+                <For each={messages()}>{(m) => <MessageBubble message={m} contactName={c().displayName} />}</For>
               </ol>
             </Show>
           </div>

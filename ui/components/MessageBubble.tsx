@@ -1,19 +1,12 @@
 import { Show, type JSX } from 'solid-js'
-import type { MessageStatus, MessageView } from '../../workers/api.ts'
+import type { MessageView } from '../../workers/api.ts'
 import { formatTime } from '../lib/format.ts'
-
-const STATUS_TEXT: Record<MessageStatus, string> = {
-  queued: 'Queued',
-  sent: 'Sent',
-  relayed: 'Relayed',
-  delivered: 'Delivered',
-  read: 'Read',
-  received: 'Received',
-  failed: 'Not delivered',
-}
+import { DeliveryStatus } from './DeliveryStatus.tsx'
 
 export interface MessageBubbleProps {
   readonly message: MessageView
+  /** Who the conversation is with, for the status tooltips. */
+  readonly contactName: string
 }
 
 /** One message. The text goes in as a text node: never HTML (DESIGN.md §7). */
@@ -34,7 +27,7 @@ export function MessageBubble(props: MessageBubbleProps): JSX.Element {
       <p class="bubble__meta">
         <time datetime={new Date(props.message.timestamp).toISOString()}>{formatTime(props.message.timestamp)}</time>
         <Show when={props.message.direction === 'out'}>
-          <span class={`status status--${props.message.status}`}>{STATUS_TEXT[props.message.status]}</span>
+          <DeliveryStatus message={props.message} contactName={props.contactName} />
         </Show>
       </p>
     </li>

@@ -5,6 +5,7 @@ import { ConnectionStatus } from './ConnectionStatus.tsx'
 import { ContactList } from './ContactList.tsx'
 import { Conversation } from './Conversation.tsx'
 import { MyOffer } from './MyOffer.tsx'
+import { SettingsMenu } from './SettingsMenu.tsx'
 
 /** The signed-in app: header, contact list and the open conversation (or the add-contact pane). */
 export function Messenger(): JSX.Element {
@@ -35,6 +36,7 @@ export function Messenger(): JSX.Element {
             </div>
           )}
         </Show>
+        <SettingsMenu />
       </header>
 
       <div class="layout">

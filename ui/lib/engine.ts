@@ -3,18 +3,18 @@
  * become Solid signals and stores here; components read those and call the
  * commands below, never the worker (STYLE.md, UI).
  */
-import { batch, createContext, createMemo, createRoot, createSignal, useContext, type Accessor } from 'solid-js'
+import { batch, createContext, createEffect, createMemo, createRoot, createSignal, untrack, useContext, type Accessor } from 'solid-js'
 import { createStore, produce } from 'solid-js/store'
-import type { ContactView, EngineEvent, LinkView, MessageStatus, MessageView, ProfileView } from '../../workers/api.ts'
+import type { ContactView, EngineEvent, MessageStatus, MessageView, ProfileView } from '../../workers/api.ts'
 import { createEngineClient, type EngineClient } from '../../workers/client.ts'
 import { errorText } from './errorText.ts'
 import { nameKey } from './format.ts'
+import { createLinkState, type ContactPath, type LinkQuality, type RelayState } from './linkState.ts'
 import { defaultRelayUrl } from './relayUrl.ts'
 
 export type AppPhase = 'starting' | 'onboarding' | 'ready' | 'failed'
 
-/** What the relay link looks like to a user; `data-state` of the status badge. */
-export type RelayState = 'offline' | 'connecting' | 'open' | 'waiting'
+export type { ContactPath, LinkQuality, RelayState } from './linkState.ts'
 
 export interface Engine {
   readonly phase: Accessor<AppPhase>
@@ -40,6 +40,11 @@ export interface Engine {
   readonly relayUrl: string
   readonly relayState: Accessor<RelayState>
   readonly relayError: Accessor<string | null>
+  /** Quality of the open relay link; null while it is not open or not yet measured. */
+  readonly relayQuality: Accessor<LinkQuality | null>
+  path(contactId: string): ContactPath
+  /** Whether read receipts go out (opt-in); null until the engine answered. */
+  readonly readReceipts: Accessor<boolean | null>
 
   /** Rejects with the engine's typed error; show it with `errorText`. */
   createProfile(displayName: string): Promise<void>
@@ -47,7 +52,12 @@ export interface Engine {
   /** Records that the user compared safety numbers (or takes it back); clears a key-change warning. */
   setVerified(contactId: string, verified: boolean): Promise<ContactView>
   send(contactId: string, text: string): Promise<void>
-  /** Marks the conversation as on screen (no unread count) and loads its latest page once. */
+  /** Saves the read-receipt setting; rejects (and keeps the old value) if it could not be saved. */
+  setReadReceipts(enabled: boolean): Promise<void>
+  /**
+   * Marks the conversation as on screen and loads its latest page once. While it is
+   * on screen and the page is visible, its incoming messages are marked read.
+   */
   openConversation(contactId: string | null): void
   loadEarlier(contactId: string): Promise<void>
   dispose(): void
@@ -75,13 +85,27 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
     const [profile, setProfile] = createSignal<ProfileView | null>(null)
     const [offer, setOffer] = createSignal<string | null>(null)
     const [offerError, setOfferError] = createSignal<string | null>(null)
-    const [links, setLinks] = createSignal<readonly LinkView[]>([])
     const [connectAttempted, setConnectAttempted] = createSignal(false)
     const [relayError, setRelayError] = createSignal<string | null>(null)
     const [state, setState] = createStore<State>({ contacts: [], messages: {}, last: {}, unread: {}, earlier: {} })
     const relayUrl = defaultRelayUrl()
+    const [readReceipts, setReadReceiptsSignal] = createSignal<boolean | null>(null)
+    const [active, setActive] = createSignal<string | null>(null)
+    const [visible, setVisible] = createSignal(document.visibilityState === 'visible')
+    const onVisibility = (): void => {
+      setVisible(document.visibilityState === 'visible')
+    }
+    document.addEventListener('visibilitychange', onVisibility)
     const historyRequested = new Set<string>()
-    let active: string | null = null
+    /** On screen for the reader: open and the page visible. */
+    const seen = (contactId: string): boolean => active() === contactId && visible()
+    const linkState = createLinkState({
+      client,
+      relayUrl,
+      // Before the first connect() answers the app is still on its way to the relay.
+      connecting: () => phase() === 'ready' && !connectAttempted(),
+      visible,
+    })
 
     const fail = (message: string): void => {
       setFailure(message)
@@ -118,6 +142,7 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
             if (known?.id === message.id) {
               // Same id means same text and time (ids are stable across redelivery).
               known.status = message.status
+              known.failure = message.failure
               return
             }
           }
@@ -142,6 +167,16 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
         }
       }
       if (state.last[contactId]?.id === id) setState('last', contactId, 'status', status)
+      if (status === 'failed') void loadFailure(contactId, id)
+    }
+
+    /** A status event does not say why a message failed; its stored record does. */
+    const loadFailure = async (contactId: string, id: string): Promise<void> => {
+      const known = state.messages[contactId]?.find((m) => m.id === id)
+      if (known === undefined) return
+      const page = await client.history(contactId, { before: known.timestamp + 1, limit: 8 }).catch(() => [])
+      const stored = page.find((m) => m.id === id)
+      if (stored?.failure !== undefined) upsertMessage(stored)
     }
 
     const apply = (events: readonly EngineEvent[]): void => {
@@ -149,7 +184,7 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
         for (const event of events) {
           switch (event.type) {
             case 'message':
-              if (upsertMessage(event.message) && event.message.direction === 'in' && active !== event.message.contactId) {
+              if (upsertMessage(event.message) && event.message.direction === 'in' && !seen(event.message.contactId)) {
                 setState('unread', event.message.contactId, (n) => (n ?? 0) + 1)
               }
               break
@@ -160,7 +195,7 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
               upsertContact(event.contact)
               break
             case 'links':
-              setLinks(event.links)
+              linkState.setLinks(event.links)
               break
           }
         }
@@ -183,7 +218,7 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
         .catch((err: unknown) => setRelayError(errorText(err, 'The relay could not be reached.')))
         .finally(() => {
           setConnectAttempted(true)
-          client.links().then(setLinks, () => undefined)
+          client.links().then(linkState.setLinks, () => undefined)
         })
       // The offer lists the relay, so prefer to make it once the link is set up,
       // but a slow relay must not hide the code.
@@ -196,12 +231,21 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
       await refreshOffer()
     }
 
+    const isUnread = (m: MessageView): boolean => m.direction === 'in' && m.status === 'received'
+
+    /** Last message of every chat, and how many are unread where the last one is. */
     const loadPreviews = async (contacts: readonly ContactView[]): Promise<void> => {
       await Promise.all(
         contacts.map(async (c) => {
           const page = await client.history(c.id, { limit: 1 }).catch(() => [])
           const newest = page.at(-1)
-          if (newest !== undefined) noteLast(newest)
+          if (newest === undefined) return
+          noteLast(newest)
+          if (!isUnread(newest)) return
+          // Counted over the latest page: a badge says "some", it need not say exactly how many beyond that.
+          const recent = await client.history(c.id, { limit: PAGE }).catch(() => [newest])
+          const count = recent.filter(isUnread).length
+          if (!seen(c.id)) setState('unread', c.id, (n) => Math.max(n ?? 0, count))
         }),
       )
     }
@@ -215,7 +259,37 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
       })
       void loadPreviews(contacts)
       void connectRelay()
+      client.readReceipts().then(
+        (enabled) => setReadReceiptsSignal((current) => current ?? enabled),
+        () => undefined,
+      )
     }
+
+    /** Conversations with a markRead call on its way, and whether another look is due after it. */
+    const reading = new Map<string, boolean>()
+    const markRead = async (contactId: string): Promise<void> => {
+      if (reading.has(contactId)) {
+        reading.set(contactId, true)
+        return
+      }
+      reading.set(contactId, false)
+      setState('unread', contactId, 0)
+      // The engine answers with 'read' status events; a failure leaves the messages unread for the next look.
+      await client.markRead(contactId).catch(() => undefined)
+      const again = reading.get(contactId) === true
+      reading.delete(contactId)
+      if (again && seen(contactId)) await markRead(contactId)
+    }
+
+    // A conversation on screen is read: on opening it, when the page becomes visible
+    // again, and for each message that arrives while it is shown.
+    createEffect(() => {
+      const id = active()
+      if (id === null || !visible() || phase() !== 'ready') return
+      const waiting = (state.unread[id] ?? 0) > 0 || (state.messages[id] ?? []).some(isUnread)
+      if (waiting) untrack(() => void markRead(id))
+    })
+
 
     client.onFailure(fail)
     client.onEvents(apply)
@@ -247,17 +321,6 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
       return byName
     })
 
-    const relayState = createMemo((): RelayState => {
-      // Peer links (later: WebRTC) are not the relay; fall back to all links if none names it.
-      const relayLinks = links().filter((l) => l.address === relayUrl)
-      const states = (relayLinks.length > 0 ? relayLinks : links()).map((l) => l.state)
-      if (states.includes('open')) return 'open'
-      if (states.includes('connecting') || states.includes('handshaking')) return 'connecting'
-      if (states.includes('waiting')) return 'waiting'
-      // Before the first connect() answers the app is still on its way to the relay.
-      if (phase() === 'ready' && !connectAttempted()) return 'connecting'
-      return 'offline'
-    })
 
     const loadPage = async (contactId: string, before?: number): Promise<void> => {
       const query = before === undefined ? { limit: PAGE } : { limit: PAGE, before }
@@ -286,8 +349,11 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
       offer,
       offerError,
       relayUrl,
-      relayState,
+      relayState: linkState.relayState,
       relayError,
+      relayQuality: linkState.relayQuality,
+      path: (contactId) => linkState.path(contactId),
+      readReceipts,
 
       async createProfile(displayName) {
         const me = await client.createProfile(displayName)
@@ -310,10 +376,20 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
         upsertMessage(await client.send(contactId, text))
       },
 
+      async setReadReceipts(enabled) {
+        const before = readReceipts()
+        setReadReceiptsSignal(enabled)
+        try {
+          await client.setReadReceipts(enabled)
+        } catch (err) {
+          setReadReceiptsSignal(before)
+          throw err
+        }
+      },
+
       openConversation(contactId) {
-        active = contactId
+        setActive(contactId)
         if (contactId === null) return
-        setState('unread', contactId, 0)
         if (historyRequested.has(contactId)) return
         historyRequested.add(contactId)
         loadPage(contactId).catch(() => historyRequested.delete(contactId))
@@ -325,6 +401,8 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
       },
 
       dispose() {
+        linkState.dispose()
+        document.removeEventListener('visibilitychange', onVisibility)
         client.dispose()
         disposeRoot()
       },
