@@ -58,7 +58,9 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     })
   }
   const statusEvents = (messages: readonly MessageView[]): void => {
-    for (const m of messages) events.push({ type: 'messageStatus', id: m.id, contactId: m.contactId, status: m.status })
+    for (const m of messages) {
+      events.push({ type: 'messageStatus', id: m.id, contactId: m.contactId, status: m.status, ...(m.failure ? { failure: m.failure } : {}) })
+    }
   }
   const onSent = (envelopeId: string): void => void messenger.markSent(envelopeId).then(statusEvents)
   const onRelayed = (envelopeId: string): void => void messenger.markRelayed(envelopeId).then(statusEvents)

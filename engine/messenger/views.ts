@@ -62,7 +62,14 @@ export interface LinkView {
 /** Events from the engine, delivered to subscribers in batches (the data plane). */
 export type EngineEvent =
   | { readonly type: 'message'; readonly message: MessageView }
-  | { readonly type: 'messageStatus'; readonly id: string; readonly contactId: string; readonly status: MessageStatus }
+  | {
+      readonly type: 'messageStatus'
+      readonly id: string
+      readonly contactId: string
+      readonly status: MessageStatus
+      /** Why, when status is 'failed'. */
+      readonly failure?: string
+    }
   | { readonly type: 'contact'; readonly contact: ContactView }
   | { readonly type: 'links'; readonly links: readonly LinkView[] }
 
