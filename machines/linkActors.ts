@@ -1,15 +1,18 @@
 /**
  * The side effects of a peer link, as invoked actors: dial, handshake, and the open
- * session's inbound pump. Tests swap them with `peerLinkMachine.provide`. Bytes go
- * straight from the link to `onEnvelopes`, never through actor events (DESIGN.md §8).
+ * session's inbound pump and pinger. Tests swap them with `peerLinkMachine.provide`.
+ * Bytes go straight from the link to `onEnvelopes`, never through actor events
+ * (DESIGN.md §8); the session tells its machine only when the quality grade changes.
  */
 import { fromCallback, fromPromise } from 'xstate'
+import type { AnyActorRef } from 'xstate'
 import { toHex } from '../engine/bytes.ts'
 import type { Identity } from '../engine/identity/index.ts'
 import { createLinkHandshake } from '../engine/noise/index.ts'
 import type { LinkSession } from '../engine/noise/index.ts'
-import type { Crypto, Link, Random, Transport } from '../engine/ports/index.ts'
+import type { Clock, Crypto, Link, Random, TimerHandle, Transport } from '../engine/ports/index.ts'
 import type { Hop } from '../engine/routing/index.ts'
+import type { LinkQuality, QualityGrade, QualityView } from '../engine/routing/linkQuality.ts'
 import { decodeLinkFrame, encodeLinkFrame, packEnvelopeFrames } from '../engine/wire/index.ts'
 import type { LinkFrame } from '../engine/wire/index.ts'
 import { LinkLostError } from './errors.ts'
@@ -24,6 +27,25 @@ export interface LinkDeps {
   readonly identity: Identity
   /** Every batch of envelopes a neighbour sent, with its hex id. */
   readonly onEnvelopes: (peerId: string, envelopes: readonly Uint8Array[]) => void
+  /** A neighbour's signed route announcement (opaque here) and the metric it carries. */
+  readonly onAnnouncement?: (peerId: string, announcement: Uint8Array, metric: number) => void
+  /** A neighbour took custody of the envelopes with these ids. */
+  readonly onAck?: (peerId: string, ids: readonly Uint8Array[]) => void
+  /**
+   * Time for pings and link quality. Defaults to the clock the actor system runs
+   * on (the `clock` given to createActor), so a SimulatedClock drives both.
+   */
+  readonly clock?: Clock
+}
+
+/** The actor system's clock as a Clock port; `now` falls back to Date.now if that clock has none. */
+export function actorSystemClock(system: AnyActorRef['system']): Clock {
+  const clock: { now?: () => number } & typeof system._clock = system._clock
+  return {
+    now: typeof clock.now === 'function' ? () => clock.now!() : () => Date.now(),
+    setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+    clearTimeout: (handle) => clock.clearTimeout(handle),
+  }
 }
 
 export interface OpenedLink {
@@ -74,13 +96,31 @@ export const handshakeActor = fromPromise<OpenedLink, { channel: LinkChannel; de
     }),
 )
 
-/** Coalesces envelopes queued in one tick into as few encrypted frames as fit. */
-export function createHop(kind: Hop['kind'], link: Link, session: LinkSession): Hop & { frame(f: LinkFrame): void } {
+/** An open link as the data plane and the quality view see it. */
+export interface LinkHop extends Hop {
+  /** Encrypts and sends one link frame now. */
+  frame(f: LinkFrame): void
+  /** Fed with this link's pings, pongs and bytes. */
+  readonly meter: LinkQuality
+  readonly now: () => number
+  quality(): QualityView
+}
+
+/** Coalesces envelopes queued in one tick into as few encrypted frames as fit, and counts the bytes sent. */
+export function createHop(
+  kind: Hop['kind'],
+  link: Link,
+  session: LinkSession,
+  meter: LinkQuality,
+  now: () => number,
+): LinkHop {
   let pending: Uint8Array[] = []
   let scheduled = false
   const write = (plain: Uint8Array): void => {
     try {
-      link.send(session.encrypt(plain))
+      const sealed = session.encrypt(plain)
+      link.send(sealed)
+      meter.bytesSent(sealed.length, now())
     } catch {
       // The link closed under us; its close event reroutes traffic.
     }
@@ -101,18 +141,52 @@ export function createHop(kind: Hop['kind'], link: Link, session: LinkSession): 
       }
     },
     frame: (f) => write(encodeLinkFrame(f)),
+    meter,
+    now,
+    quality: () => meter.view(now()),
   }
 }
 
-export type SessionEvent = { type: 'LINK_DOWN'; reason: string }
+export type SessionEvent = { type: 'LINK_DOWN'; reason: string } | { type: 'QUALITY'; grade: QualityGrade }
 
-export const sessionActor = fromCallback<
-  SessionEvent,
-  { channel: LinkChannel; opened: OpenedLink; hop: ReturnType<typeof createHop>; deps: LinkDeps }
->(({ input, sendBack }) => {
-  const { channel, opened, hop, deps } = input
+export interface SessionInput {
+  readonly channel: LinkChannel
+  readonly opened: OpenedLink
+  readonly hop: LinkHop
+  readonly deps: LinkDeps
+  readonly clock: Clock
+  readonly pingIntervalMs: number
+}
+
+/** u48 on the wire (linkFrame.ts); the echo is informational, RTT comes from our own record. */
+const U48 = 2 ** 48
+
+/**
+ * The open link's receiver and pinger: decrypts frames, answers pings, pings
+ * every `pingIntervalMs` (first one at once) and feeds the hop's quality meter.
+ */
+export const sessionActor = fromCallback<SessionEvent, SessionInput>(({ input, sendBack }) => {
+  const { channel, opened, hop, deps, clock } = input
   const down = (reason: string): void => sendBack({ type: 'LINK_DOWN', reason })
+  let grade = hop.quality().grade
+  const checkGrade = (): void => {
+    const next = hop.quality().grade
+    if (next === grade) return
+    grade = next
+    sendBack({ type: 'QUALITY', grade })
+  }
+  let nonce = 0
+  let timer: TimerHandle | null = null
+  const ping = (): void => {
+    timer = clock.setTimeout(ping, input.pingIntervalMs)
+    nonce = (nonce + 1) >>> 0
+    const at = hop.now()
+    hop.meter.pingSent(nonce, at)
+    hop.frame({ type: 'ping', nonce, sentAt: Math.floor(Math.max(0, at)) % U48 })
+    checkGrade()
+  }
   channel.setReceiver((bytes) => {
+    hop.meter.bytesReceived(bytes.length, hop.now())
     let frame: LinkFrame
     try {
       frame = decodeLinkFrame(opened.session.decrypt(bytes))
@@ -130,6 +204,14 @@ export const sessionActor = fromCallback<
         hop.frame({ type: 'pong', nonce: frame.nonce, sentAt: frame.sentAt })
         break
       case 'pong':
+        hop.meter.pongReceived(frame.nonce, hop.now())
+        checkGrade()
+        break
+      case 'announce':
+        deps.onAnnouncement?.(opened.peerId, frame.announcement, frame.metric)
+        break
+      case 'ack':
+        deps.onAck?.(opened.peerId, frame.ids)
         break
       case 'close':
         channel.link.close(frame.reason)
@@ -138,7 +220,10 @@ export const sessionActor = fromCallback<
     }
   })
   channel.setOnClose(down)
+  ping()
   return () => {
+    if (timer !== null) clock.clearTimeout(timer)
+    hop.meter.linkDown()
     channel.setReceiver(null)
     channel.setOnClose(null)
   }

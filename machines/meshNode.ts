@@ -106,7 +106,8 @@ export function linkViews(snapshot: SnapshotFrom<typeof meshNodeMachine>): LinkV
     const value = String(link.value)
     const state: LinkView['state'] =
       value === 'open' || value === 'handshaking' || value === 'waiting' || value === 'closed' ? value : 'connecting'
-    views.push({ peerId: link.context.opened?.peerId ?? null, address: link.context.address, state })
+    const quality = state === 'open' && link.context.hop ? link.context.hop.quality() : null
+    views.push({ peerId: link.context.opened?.peerId ?? null, address: link.context.address, state, quality })
   }
   return views
 }

@@ -2,19 +2,24 @@
  * One neighbour link: connecting → handshaking → open → (waiting → connecting …) →
  * closed. Outbound links (dialed to an address) come back after a failure with
  * exponential backoff and jitter; inbound links (accepted) end when they close.
- * The parent (meshNode) hears LINK_OPEN / LINK_DOWN / LINK_STATE.
+ * The parent (meshNode) hears LINK_OPEN / LINK_DOWN / LINK_STATE. While open, the
+ * session pings every PING_INTERVAL_MS and the hop carries the link's quality
+ * (engine/routing/linkQuality.ts); a change of grade is a LINK_STATE too.
  */
 import { assign, sendParent, setup } from 'xstate'
-import type { Link } from '../engine/ports/index.ts'
+import type { Clock, Link } from '../engine/ports/index.ts'
 import type { Hop } from '../engine/routing/index.ts'
+import { DEFAULT_PING_INTERVAL_MS, createLinkQuality } from '../engine/routing/linkQuality.ts'
+import type { QualityGrade } from '../engine/routing/linkQuality.ts'
 import { createLinkChannel } from './linkChannel.ts'
 import type { LinkChannel } from './linkChannel.ts'
-import { createHop, dialActor, handshakeActor, sessionActor } from './linkActors.ts'
-import type { LinkDeps, OpenedLink } from './linkActors.ts'
+import { actorSystemClock, createHop, dialActor, handshakeActor, sessionActor } from './linkActors.ts'
+import type { LinkDeps, LinkHop, OpenedLink } from './linkActors.ts'
 
 export const BACKOFF_BASE_MS = 1_000
 export const BACKOFF_CAP_MS = 30_000
 export const HANDSHAKE_TIMEOUT_MS = 10_000
+export const PING_INTERVAL_MS = DEFAULT_PING_INTERVAL_MS
 
 export interface PeerLinkInput {
   readonly deps: LinkDeps
@@ -24,21 +29,30 @@ export interface PeerLinkInput {
   readonly link?: Link
   /** Uniform in [0, 1): jitter source, injected so tests are deterministic. */
   readonly jitter: () => number
+  /** How often an open link pings its neighbour (default PING_INTERVAL_MS). */
+  readonly pingIntervalMs?: number
 }
 
 export interface PeerLinkContext {
   readonly deps: LinkDeps
   readonly address: string | null
   readonly jitter: () => number
+  /** deps.clock, or the actor system's clock. */
+  readonly clock: Clock
+  readonly pingIntervalMs: number
   readonly channel: LinkChannel | null
   readonly opened: OpenedLink | null
-  readonly hop: ReturnType<typeof createHop> | null
+  /** The open link's hop, with its quality; null when not open. */
+  readonly hop: LinkHop | null
   /** Consecutive failures since the last open link. */
   readonly attempt: number
   readonly lastError: string | null
 }
 
-export type PeerLinkEvent = { type: 'CLOSE' } | { type: 'LINK_DOWN'; reason: string }
+export type PeerLinkEvent =
+  | { type: 'CLOSE' }
+  | { type: 'LINK_DOWN'; reason: string }
+  | { type: 'QUALITY'; grade: QualityGrade }
 
 /** Events the parent receives. */
 export type PeerLinkParentEvent =
@@ -79,10 +93,12 @@ export const peerLinkMachine = setup({
   },
 }).createMachine({
   id: 'peerLink',
-  context: ({ input }) => ({
+  context: ({ input, self }) => ({
     deps: input.deps,
     address: input.address,
     jitter: input.jitter,
+    clock: input.deps.clock ?? actorSystemClock(self.system),
+    pingIntervalMs: input.pingIntervalMs ?? PING_INTERVAL_MS,
     channel: input.link ? createLinkChannel(input.link) : null,
     opened: null,
     hop: null,
@@ -114,7 +130,13 @@ export const peerLinkMachine = setup({
           actions: assign({
             opened: ({ event }) => event.output,
             hop: ({ context, event }) =>
-              createHop(context.address === null ? 'peer' : 'upstream', context.channel!.link, event.output.session),
+              createHop(
+                context.address === null ? 'peer' : 'upstream',
+                context.channel!.link,
+                event.output.session,
+                createLinkQuality({ pingIntervalMs: context.pingIntervalMs }),
+                () => context.clock.now(),
+              ),
             attempt: 0,
             lastError: null,
           }),
@@ -133,9 +155,14 @@ export const peerLinkMachine = setup({
           opened: context.opened!,
           hop: context.hop!,
           deps: context.deps,
+          clock: context.clock,
+          pingIntervalMs: context.pingIntervalMs,
         }),
       },
-      on: { LINK_DOWN: { target: 'failed', actions: assign({ lastError: ({ event }) => event.reason }) } },
+      on: {
+        LINK_DOWN: { target: 'failed', actions: assign({ lastError: ({ event }) => event.reason }) },
+        QUALITY: { actions: 'notifyState' },
+      },
     },
     failed: {
       entry: ['closeLink', 'forgetLink', 'countFailure'],

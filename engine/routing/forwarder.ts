@@ -1,8 +1,9 @@
 /**
  * The data plane of a mesh node: every envelope, local or from a neighbour, goes
  * through `route`. It is delivered locally when addressed to this node, else sent
- * to the destination when it is a neighbour, else to an upstream relay, else held
- * until a route appears. Duplicates (by message id) are dropped, and every hop
+ * to the destination when it is a neighbour, else to the next hop the router
+ * chose (DESIGN.md §5), else to an upstream relay, else held (custody) until a
+ * route appears. Duplicates (by message id) are dropped, and every hop
  * decrements the TTL. Pure data plus the hops' `send`, so the simulator and the
  * tests drive the very same code.
  */
@@ -31,6 +32,13 @@ export interface ForwarderInit {
   readonly deliverLocal: (envelope: Envelope) => void
   /** Called when an envelope this node originated is handed to a neighbour. */
   readonly onSent?: (messageId: string) => void
+  /**
+   * The router's next hop (a neighbour's hex id) toward `destination`, or null.
+   * Consulted after a direct link and before an upstream relay.
+   */
+  readonly route?: (destination: string) => string | null
+  /** Called when an envelope from neighbour `from` is held here: a custodian acks its id to `from`. */
+  readonly onHeld?: (messageId: Uint8Array, from: string) => void
   readonly seenWindowMs?: number
   readonly maxSeen?: number
   readonly mailboxPerDestination?: number
@@ -48,6 +56,8 @@ export interface Forwarder {
   route(bytes: Uint8Array, from: string | null): RouteResult
   addHop(peerId: string, hop: Hop): void
   removeHop(peerId: string, hop: Hop): void
+  /** Offers what is held for `destination` to its current next hop: call when a route to it appears. */
+  retry(destination: string): void
   stats(): ForwarderStats
 }
 
@@ -62,16 +72,22 @@ export function createForwarder(init: ForwarderInit): Forwarder {
     for (const [id, hop] of hops) if (hop.kind === 'upstream' && id !== exclude) return hop
     return undefined
   }
-  const nextHop = (destination: string, from: string | null): Hop | undefined =>
-    hops.get(destination) ?? upstream(from)
+  const nextHop = (destination: string, from: string | null): Hop | undefined => {
+    const direct = hops.get(destination)
+    if (direct) return direct
+    const via = init.route?.(destination) ?? null
+    // Never back to the neighbour it came from: its seen-cache would drop it as a duplicate.
+    const routed = via !== null && via !== from ? hops.get(via) : undefined
+    return routed ?? upstream(from)
+  }
 
   const transmit = (hop: Hop, held: HeldEnvelope): void => {
     hop.send([held.bytes])
     counts.forwarded++
     if (held.localId !== null) init.onSent?.(held.localId)
   }
-  /** Hands what is held for `destination` to `hop` (neighbour `peerId`). */
-  const flush = (destination: string, peerId: string, hop: Hop, now: number): void => {
+  /** Hands what is held for `destination` to `hop` (neighbour `peerId`), or to its current next hop. */
+  const flush = (destination: string, now: number, peerId?: string, hop?: Hop): void => {
     const before = mailbox.size
     const live = mailbox.take(destination, now)
     // take() discards expired mail; count it as dropped so the stats still add up.
@@ -79,8 +95,9 @@ export function createForwarder(init: ForwarderInit): Forwarder {
     for (const held of live) {
       // Not back to the neighbour that handed it to us (a relay that reconnects):
       // it would drop it as a duplicate and the mail would be lost, not held.
-      if (held.from === peerId) mailbox.hold(destination, held)
-      else transmit(hop, held)
+      const to = hop ? (held.from === peerId ? undefined : hop) : nextHop(destination, held.from)
+      if (to) transmit(to, held)
+      else mailbox.hold(destination, held)
     }
   }
 
@@ -129,17 +146,21 @@ export function createForwarder(init: ForwarderInit): Forwarder {
         counts.dropped++
         return 'dropped'
       }
+      if (from !== null) init.onHeld?.(header.id, from)
       return 'held'
     },
     addHop(peerId, hop) {
       if (peerId === selfHex) return
       hops.set(peerId, hop)
       const now = init.clock.now()
-      flush(peerId, peerId, hop, now)
+      flush(peerId, now, peerId, hop)
       // A new relay is a route to everyone this node could not reach before.
       if (hop.kind === 'upstream') {
-        for (const destination of mailbox.destinations()) flush(destination, peerId, hop, now)
+        for (const destination of mailbox.destinations()) flush(destination, now, peerId, hop)
       }
+    },
+    retry(destination) {
+      flush(destination, init.clock.now())
     },
     removeHop(peerId, hop) {
       if (hops.get(peerId) === hop) hops.delete(peerId)

@@ -4,3 +4,29 @@ export { createMailbox } from './mailbox.ts'
 export type { HeldEnvelope, Mailbox } from './mailbox.ts'
 export { createSeenCache } from './seenCache.ts'
 export type { SeenCache, SeenCacheInit } from './seenCache.ts'
+export {
+  ANNOUNCEMENT_VERSION,
+  createAnnouncement,
+  DEFAULT_MAX_ANNOUNCEMENT_AGE_MS,
+  DEFAULT_MAX_ANNOUNCEMENT_AHEAD_MS,
+  verifyAnnouncement,
+} from './announcement.ts'
+export type { Announcement, AnnouncementFields, VerifyOptions } from './announcement.ts'
+export { createAnnouncementVerifier } from './announcementVerifier.ts'
+export type { AnnouncementVerifier, AnnouncementVerifierInit, VerifiedAnnouncement } from './announcementVerifier.ts'
+export { createRouter } from './router.ts'
+export type { AnnounceFrame, Outgoing, Router, RouterInit, RouteView } from './router.ts'
+export {
+  ANNOUNCEMENT_ERROR_NAMES,
+  BadAnnouncementSignatureError,
+  isAnnouncementError,
+  StaleAnnouncementError,
+} from './errors.ts'
+export {
+  createLinkQuality,
+  DEFAULT_PING_INTERVAL_MS,
+  gradeQuality,
+  OFFLINE_AFTER_INTERVALS,
+  QUALITY_THRESHOLDS,
+} from './linkQuality.ts'
+export type { GradeLimits, LinkQuality, LinkQualityInit, QualityGrade, QualityView } from './linkQuality.ts'

@@ -27,9 +27,12 @@ export {
   decodeLinkFrame,
   encodeLinkFrame,
   LINK_VERSION,
+  MAX_ACK_IDS,
+  MAX_ANNOUNCEMENT_BYTES,
   MAX_BATCH_ENVELOPES,
   MAX_LINK_FRAME,
   packEnvelopeFrames,
+  RETRACTION_METRIC,
 } from './linkFrame.ts'
 export type { CloseReason, LinkFrame } from './linkFrame.ts'
 export {

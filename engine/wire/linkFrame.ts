@@ -5,24 +5,39 @@
  * Layout (big-endian):
  *
  *   version  u8  = 1
- *   type     u8  1 = envelopes, 2 = ping, 3 = pong, 4 = close
+ *   type     u8  1 = envelopes, 2 = ping, 3 = pong, 4 = close, 5 = announce, 6 = ack
  *   envelopes: count varint (1..1024), then per envelope varint length (>= 1) + bytes
  *   ping/pong: nonce u32, sentAt u48 (ms; pong echoes the ping's values)
  *   close:     reason u8 (1 = shutdown, 2 = protocol, 3 = overload)
+ *   announce:  metric u16 (hops so far; 0xffff = retraction), then the signed
+ *              announcement: varint length (1..1024) + bytes
+ *   ack:       count varint (1..1024), then count × 16-byte envelope ids
  *
  * Envelopes are batched because one frame per small message costs ~100x the
  * CPU per message of a packed frame (DESIGN.md §8). Envelope bytes are opaque
  * here; the receiver validates each with `decodeEnvelope`, so one bad envelope
  * does not discard its batch.
+ *
+ * 'announce' carries one origin's signed announcement (opaque here, verified
+ * by engine/routing) with the sender's hop count to that origin: the metric
+ * sits outside the signature because every hop rewrites it, as the metric of
+ * an RFC 8966 §4.6.9 Update TLV does. 'ack' tells a neighbour which of the
+ * envelopes it handed over this node took into custody (DESIGN.md §5, "relayed").
  */
 import { byteReader } from './byteReader.ts'
 import { byteWriter, varintLength } from './byteWriter.ts'
+import { MESSAGE_ID_BYTES } from './envelope.ts'
 import { FrameTooLargeError, MalformedError, UnknownFrameTypeError, UnsupportedVersionError } from './errors.ts'
 
 export const LINK_VERSION = 1
 /** A Noise transport message carries at most 65535 bytes incl. the 16-byte tag. */
 export const MAX_LINK_FRAME = 65_535 - 16
 export const MAX_BATCH_ENVELOPES = 1024
+/** Upper bound of a signed announcement inside an 'announce' frame. */
+export const MAX_ANNOUNCEMENT_BYTES = 1024
+/** RFC 8966 §2.1: the infinite metric; an 'announce' with it is a retraction. */
+export const RETRACTION_METRIC = 0xffff
+export const MAX_ACK_IDS = 1024
 
 export type CloseReason = 'shutdown' | 'protocol' | 'overload'
 
@@ -31,17 +46,32 @@ export type LinkFrame =
   | { readonly type: 'ping'; readonly nonce: number; readonly sentAt: number }
   | { readonly type: 'pong'; readonly nonce: number; readonly sentAt: number }
   | { readonly type: 'close'; readonly reason: CloseReason }
+  | { readonly type: 'announce'; readonly announcement: Uint8Array; readonly metric: number }
+  | { readonly type: 'ack'; readonly ids: readonly Uint8Array[] }
 
 const TYPE_ENVELOPES = 1
 const TYPE_PING = 2
 const TYPE_PONG = 3
 const TYPE_CLOSE = 4
+const TYPE_ANNOUNCE = 5
+const TYPE_ACK = 6
 
 const CLOSE_REASONS: readonly CloseReason[] = ['shutdown', 'protocol', 'overload']
 
 /** Bytes of an 'envelopes' frame: version, type, count, and each length-prefixed envelope. */
 function batchSize(count: number, payload: number): number {
   return 2 + varintLength(count) + payload
+}
+
+function checkAckCount(count: number): void {
+  if (count < 1 || count > MAX_ACK_IDS) throw new MalformedError(`ack id count ${count} is outside 1..${MAX_ACK_IDS}`)
+}
+
+/** Exact size of the small frames (a hint only: the writer still checks every field). */
+function sizeHint(frame: LinkFrame): number {
+  if (frame.type === 'announce') return 4 + varintLength(frame.announcement.length) + frame.announcement.length
+  if (frame.type === 'ack') return 2 + varintLength(frame.ids.length) + frame.ids.length * MESSAGE_ID_BYTES
+  return 16
 }
 
 /** Throws FrameTooLargeError above MAX_LINK_FRAME. */
@@ -63,7 +93,8 @@ export function encodeLinkFrame(frame: LinkFrame): Uint8Array {
     for (const e of envelopes) w.lengthPrefixed(e, 'batched envelope', 1, MAX_LINK_FRAME)
     return w.finish()
   }
-  const w = byteWriter(16)
+  if (frame.type === 'ack') checkAckCount(frame.ids.length)
+  const w = byteWriter(sizeHint(frame))
   w.u8(LINK_VERSION, 'link frame version')
   switch (frame.type) {
     case 'ping':
@@ -79,6 +110,16 @@ export function encodeLinkFrame(frame: LinkFrame): Uint8Array {
       w.u8(code + 1, 'close reason')
       break
     }
+    case 'announce':
+      w.u8(TYPE_ANNOUNCE, 'link frame type')
+      w.u16(frame.metric, 'announce metric')
+      w.lengthPrefixed(frame.announcement, 'announcement', 1, MAX_ANNOUNCEMENT_BYTES)
+      break
+    case 'ack':
+      w.u8(TYPE_ACK, 'link frame type')
+      w.varint(frame.ids.length, 'ack id count')
+      for (const id of frame.ids) w.bytes(id, 'acked envelope id', MESSAGE_ID_BYTES)
+      break
     default:
       throw new MalformedError(`link frame type ${String((frame as { type: unknown }).type)} is unknown`)
   }
@@ -116,6 +157,19 @@ export function decodeLinkFrame(bytes: Uint8Array): LinkFrame {
       const reason = CLOSE_REASONS[code - 1]
       if (reason === undefined) throw new MalformedError(`close reason ${code} is unknown`)
       frame = { type: 'close', reason }
+      break
+    }
+    case TYPE_ANNOUNCE: {
+      const metric = r.u16('announce metric')
+      frame = { type: 'announce', metric, announcement: r.lengthPrefixed('announcement', 1, MAX_ANNOUNCEMENT_BYTES) }
+      break
+    }
+    case TYPE_ACK: {
+      const count = r.varint('ack id count')
+      checkAckCount(count)
+      const ids: Uint8Array[] = []
+      for (let i = 0; i < count; i++) ids.push(r.bytes(MESSAGE_ID_BYTES, 'acked envelope id'))
+      frame = { type: 'ack', ids }
       break
     }
     default:

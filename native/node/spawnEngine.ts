@@ -15,9 +15,13 @@ export interface EngineWorker {
 export function spawnEngine(init: { dataDir: string }): EngineWorker {
   const worker = new Worker(new URL('./engineWorker.ts', import.meta.url), { workerData: { dataDir: init.dataDir } })
   const api = Comlink.wrap<EngineApi>(nodeEndpoint(worker))
+  let terminated = false
   return {
     api,
     async terminate() {
+      // Idempotent: a test may stop an engine early and again in its clean-up.
+      if (terminated) return
+      terminated = true
       api[Comlink.releaseProxy]()
       await worker.terminate()
     },

@@ -194,6 +194,74 @@ describe('forwarder', () => {
   })
 })
 
+describe('forwarder with a router', () => {
+  /** A routing table the test edits; the forwarder only ever sees `route`. */
+  let table: Map<string, string>
+  beforeEach(() => {
+    table = new Map()
+  })
+  const routed = (init: Partial<ForwarderInit> = {}): Forwarder => make({ route: (d) => table.get(d) ?? null, ...init })
+
+  it('prefers a direct link, then the router’s next hop, then an upstream', () => {
+    f = routed()
+    const [a, b, up] = [hop('peer'), hop('peer'), hop('upstream')]
+    f.addHop(U, up)
+    f.addHop(A, a)
+    f.addHop(B, b)
+    table.set(A, B) // a direct link beats any route
+    table.set(C, B)
+    expect(f.route(envelope(A), null)).toBe('forwarded')
+    expect(f.route(envelope(C), null)).toBe('forwarded')
+    expect(f.route(envelope(V), null)).toBe('forwarded') // no route: the upstream
+    expect([a.sent.length, b.sent.length, up.sent.length]).toEqual([1, 1, 1])
+    expect(toHex(decodeEnvelope(b.sent[0]!).header.destination)).toBe(C)
+  })
+
+  it('ignores a next hop that has no open link, and never routes mail back where it came from', () => {
+    f = routed()
+    const b = hop('peer')
+    f.addHop(B, b)
+    table.set(C, A) // A's link is not open
+    expect(f.route(envelope(C), null)).toBe('held')
+    table.set(V, B)
+    expect(f.route(envelope(V), B)).toBe('held') // B handed it over: back to B would be a loop
+    expect(b.sent).toEqual([])
+  })
+
+  it('retry flushes held mail once the router has a next hop, except to where it came from', () => {
+    f = routed()
+    const [fromB, fromA] = [envelope(C), envelope(C)]
+    expect(f.route(fromB, B)).toBe('held')
+    expect(f.route(fromA, A)).toBe('held')
+    const b = hop('peer')
+    f.addHop(B, b) // a peer link flushes only mail for that peer
+    expect(b.sent).toEqual([])
+    f.retry(C) // no route yet: nothing moves
+    expect(f.stats().held).toBe(2)
+    table.set(C, B)
+    f.retry(C)
+    expect(b.sent.map(idOf)).toEqual([idOf(fromA)])
+    expect(f.stats()).toMatchObject({ held: 1, forwarded: 1 })
+    const a = hop('peer')
+    f.addHop(A, a)
+    table.set(C, A)
+    f.retry(C)
+    expect(a.sent.map(idOf)).toEqual([idOf(fromB)])
+    expect(f.stats()).toMatchObject({ held: 0, forwarded: 2 })
+  })
+
+  it('reports mail a neighbour handed over and this node held, for the custody ack', () => {
+    const held: [string, string][] = []
+    f = routed({ onHeld: (id, from) => void held.push([toHex(id), from]) })
+    const theirs = envelope(C)
+    f.route(theirs, A)
+    f.route(envelope(C), null) // own mail: nobody to ack to
+    f.addHop(B, hop('peer'))
+    f.route(envelope(B), A) // forwarded, not held
+    expect(held).toEqual([[idOf(theirs), A]])
+  })
+})
+
 describe('forwarder properties', () => {
   const ids = [toHex(SELF), A, B, C, U, V]
   const peer = fc.constantFrom(A, B, C, U, V)
@@ -202,6 +270,8 @@ describe('forwarder properties', () => {
     fc.record({ op: fc.constant('add' as const), id: peer, upstream: fc.boolean() }),
     fc.record({ op: fc.constant('remove' as const), id: peer, stale: fc.boolean() }),
     fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 200 }) }),
+    // The router changes its mind: a new next hop (or none) for a destination, then a retry.
+    fc.record({ op: fc.constant('via' as const), to: fc.constantFrom(...ids), via: fc.option(peer) }),
   )
 
   it('no hop gets an envelope twice, none goes back where it came from, and stats add up', () => {
@@ -210,7 +280,8 @@ describe('forwarder properties', () => {
         now = T0
         delivered = []
         sentIds = []
-        const fw = make({ mailboxPerDestination: 3, seenWindowMs: 1_000_000 })
+        const vias = new Map<string, string | null>()
+        const fw = make({ mailboxPerDestination: 3, seenWindowMs: 1_000_000, route: (d) => vias.get(d) ?? null })
         const current = new Map<string, FakeHop>()
         const owner = new Map<FakeHop, string>()
         const cameFrom = new Map<string, string | null>()
@@ -230,6 +301,9 @@ describe('forwarder properties', () => {
             const h = current.get(c.id)
             if (h) fw.removeHop(c.id, c.stale ? hop(h.kind) : h)
             if (h && !c.stale) current.delete(c.id)
+          } else if (c.op === 'via') {
+            vias.set(c.to, c.via)
+            fw.retry(c.to)
           } else now += c.ms
         }
         let forwarded = 0

@@ -60,6 +60,14 @@ export const messageBodyArb: fc.Arbitrary<MessageBody> = fc.oneof(
     displayName: displayNameArb,
     relays: relaysArb,
   }),
+  fc.record({
+    type: fc.constant('receipt' as const),
+    sender: senderArb,
+    sentAt: u48,
+    kind: fc.constantFrom('delivered' as const, 'read' as const),
+    ids: fc.array(bytesOf(16), { minLength: 1, maxLength: 5 }),
+  }),
+  fc.record({ type: fc.constant('signal' as const), sender: senderArb, sentAt: u48, signal: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
 )
 
 export const linkFrameArb: fc.Arbitrary<LinkFrame> = fc.oneof(
@@ -70,6 +78,12 @@ export const linkFrameArb: fc.Arbitrary<LinkFrame> = fc.oneof(
   fc.record({ type: fc.constant('ping' as const), nonce: u32, sentAt: u48 }),
   fc.record({ type: fc.constant('pong' as const), nonce: u32, sentAt: u48 }),
   fc.record({ type: fc.constant('close' as const), reason: fc.constantFrom<CloseReason>('shutdown', 'protocol', 'overload') }),
+  fc.record({
+    type: fc.constant('announce' as const),
+    announcement: fc.uint8Array({ minLength: 1, maxLength: 1024 }),
+    metric: fc.oneof(fc.constantFrom(0, 1, 0xfffe, 0xffff), fc.integer({ min: 0, max: 0xffff })),
+  }),
+  fc.record({ type: fc.constant('ack' as const), ids: fc.array(bytesOf(16), { minLength: 1, maxLength: 40 }) }),
 )
 
 export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {

@@ -39,6 +39,9 @@ interface GoldenFrame {
   nonce?: number
   sentAt?: number
   reason?: string
+  announcement?: string
+  metric?: number
+  ids?: string[]
 }
 
 function toLinkFrame(v: GoldenFrame): LinkFrame {
@@ -48,6 +51,10 @@ function toLinkFrame(v: GoldenFrame): LinkFrame {
     case 'ping':
     case 'pong':
       return { type: v.type, nonce: v.nonce!, sentAt: v.sentAt! }
+    case 'announce':
+      return { type: 'announce', announcement: fromHex(v.announcement!), metric: v.metric! }
+    case 'ack':
+      return { type: 'ack', ids: v.ids!.map(fromHex) }
     default:
       return { type: 'close', reason: v.reason as CloseReason }
   }
@@ -57,7 +64,7 @@ describe('golden vectors', () => {
   it('covers every format and every link frame variant', () => {
     expect(golden.envelopes.length).toBeGreaterThanOrEqual(3)
     expect(new Set(golden.messageBodies.map((v) => v.value.type))).toEqual(new Set(['text', 'intro']))
-    expect(new Set(golden.linkFrames.map((v) => v.value.type))).toEqual(new Set(['envelopes', 'ping', 'pong', 'close']))
+    expect(new Set(golden.linkFrames.map((v) => v.value.type))).toEqual(new Set(['envelopes', 'ping', 'pong', 'close', 'announce', 'ack']))
   })
 
   for (const vector of golden.envelopes) {

@@ -50,6 +50,20 @@ link_frames = [
     {'name': 'close overload', 'value': {'type': 'close', 'reason': 'overload'}, 'encoded': '010403'},
 ]
 
+# announce: metric u16, then the signed announcement as opaque length-prefixed
+# bytes (the link codec does not parse it). A 200-byte one needs a 2-byte varint;
+# metric 0xffff is a retraction.
+for name, announcement, metric in [
+    ('announce from the origin (metric 0)', seq(200, 0x30), 0),
+    ('announce retraction (metric 0xffff)', seq(3, 0xa0), 0xffff),
+]:
+    link_frames.append({'name': name, 'value': {'type': 'announce', 'announcement': announcement.hex(), 'metric': metric},
+                        'encoded': (bytes([1, 5]) + struct.pack('>H', metric) + lp(announcement)).hex()})
+# ack: count varint, then that many 16-byte envelope ids.
+ack_ids = [seq(16, 0), seq(16, 0xf0)]
+link_frames.append({'name': 'ack of 2 ids', 'value': {'type': 'ack', 'ids': [i.hex() for i in ack_ids]},
+                    'encoded': (bytes([1, 6]) + varint(len(ack_ids)) + b''.join(ack_ids)).hex()})
+
 def offer(name, ident, static, bind, spk, display, relays):
     spk_id, spk_pub, spk_sig = spk
     body = (bytes([2]) + ident + static + bind + struct.pack('>I', spk_id) + spk_pub + spk_sig

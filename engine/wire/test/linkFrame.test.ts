@@ -1,7 +1,16 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { concat, fromHex } from '../../bytes.ts'
-import { decodeLinkFrame, encodeLinkFrame, MAX_BATCH_ENVELOPES, MAX_LINK_FRAME, packEnvelopeFrames } from '../linkFrame.ts'
+import {
+  decodeLinkFrame,
+  encodeLinkFrame,
+  MAX_ACK_IDS,
+  MAX_ANNOUNCEMENT_BYTES,
+  MAX_BATCH_ENVELOPES,
+  MAX_LINK_FRAME,
+  packEnvelopeFrames,
+  RETRACTION_METRIC,
+} from '../linkFrame.ts'
 import type { LinkFrame } from '../linkFrame.ts'
 import { expectTypedError, expectTypedOrCanonical, flipBit, linkFrameArb } from './arbitraries.ts'
 
@@ -26,13 +35,19 @@ describe('link frame', () => {
     expect(encodeLinkFrame({ type: 'envelopes', envelopes: [fromHex('aa'), fromHex('bbcc')] })).toEqual(
       fromHex('01010201aa02bbcc'),
     )
+    expect(encodeLinkFrame({ type: 'announce', announcement: fromHex('a1a2'), metric: 3 })).toEqual(fromHex('0105000302a1a2'))
+    expect(encodeLinkFrame({ type: 'announce', announcement: fromHex('aa'), metric: RETRACTION_METRIC })).toEqual(
+      fromHex('0105ffff01aa'),
+    )
+    const id = fromHex('000102030405060708090a0b0c0d0e0f')
+    expect(encodeLinkFrame({ type: 'ack', ids: [id] })).toEqual(fromHex('010601000102030405060708090a0b0c0d0e0f'))
   })
 
   it('rejects an unsupported version and an unknown type', () => {
     expect(() => decodeLinkFrame(fromHex('020403'))).toThrow(
       expect.objectContaining({ name: 'UnsupportedVersionError', version: 2 }),
     )
-    for (const tag of [0, 5, 255]) {
+    for (const tag of [0, 7, 255]) {
       expect(() => decodeLinkFrame(new Uint8Array([1, tag]))).toThrow(
         expect.objectContaining({ name: 'UnknownFrameTypeError', tag }),
       )
@@ -61,6 +76,35 @@ describe('link frame', () => {
       type: 'envelopes',
       envelopes: many.slice(1),
     })
+  })
+
+  it('bounds the announcement at 1..MAX_ANNOUNCEMENT_BYTES and the metric at u16', () => {
+    const max = new Uint8Array(MAX_ANNOUNCEMENT_BYTES).fill(7)
+    expect(decodeLinkFrame(encodeLinkFrame({ type: 'announce', announcement: max, metric: 0 }))).toEqual({
+      type: 'announce',
+      announcement: max,
+      metric: 0,
+    })
+    expectTypedError(() => encodeLinkFrame({ type: 'announce', announcement: new Uint8Array(MAX_ANNOUNCEMENT_BYTES + 1), metric: 0 }))
+    expectTypedError(() => encodeLinkFrame({ type: 'announce', announcement: new Uint8Array(0), metric: 0 }))
+    expectTypedError(() => encodeLinkFrame({ type: 'announce', announcement: fromHex('aa'), metric: 0x10000 }))
+    expectTypedError(() => encodeLinkFrame({ type: 'announce', announcement: fromHex('aa'), metric: -1 }))
+    // Length 1025 (LEB128 0x81 0x08) is refused before the bytes are read.
+    expect(() => decodeLinkFrame(fromHex('010500018108'))).toThrow(/announcement length 1025 is outside 1..1024/)
+    expect(() => decodeLinkFrame(fromHex('0105000100'))).toThrow(/announcement length 0 is outside/)
+  })
+
+  it('takes 1..MAX_ACK_IDS ack ids of exactly 16 bytes', () => {
+    const ids = Array.from({ length: MAX_ACK_IDS }, (_, i) => new Uint8Array(16).fill(i & 0xff))
+    const encoded = encodeLinkFrame({ type: 'ack', ids })
+    expect(encoded.length).toBe(2 + 2 + MAX_ACK_IDS * 16)
+    expect(decodeLinkFrame(encoded)).toEqual({ type: 'ack', ids })
+    expectTypedError(() => encodeLinkFrame({ type: 'ack', ids: [] }))
+    expectTypedError(() => encodeLinkFrame({ type: 'ack', ids: [...ids, ids[0]!] }))
+    expectTypedError(() => encodeLinkFrame({ type: 'ack', ids: [new Uint8Array(15)] }))
+    expect(() => decodeLinkFrame(fromHex('010600'))).toThrow(/ack id count 0 is outside/)
+    expect(() => decodeLinkFrame(fromHex('01068108'))).toThrow(/ack id count 1025 is outside/)
+    expect(() => decodeLinkFrame(fromHex('010601' + 'ab'.repeat(15)))).toThrow(/acked envelope id is truncated/)
   })
 
   it('rejects a non-minimal count', () => {
@@ -110,7 +154,7 @@ describe('link frame', () => {
       }),
     )
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.uint8Array({ maxLength: 100 }), (tag, bytes) => {
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.uint8Array({ maxLength: 100 }), (tag, bytes) => {
         expectTypedOrCanonical(concat(new Uint8Array([1, tag]), bytes), decodeLinkFrame, encodeLinkFrame)
       }),
     )
