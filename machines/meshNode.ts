@@ -8,14 +8,17 @@ import { assign, enqueueActions, setup, stopChild } from 'xstate'
 import type { ActorRefFrom, AnyActorRef, SnapshotFrom } from 'xstate'
 import type { LinkView } from '../engine/messenger/index.ts'
 import type { Link } from '../engine/ports/index.ts'
-import type { Forwarder, Hop } from '../engine/routing/index.ts'
+import type { DataPlane, Hop } from '../engine/routing/index.ts'
 import type { LinkDeps } from './linkActors.ts'
 import { peerLinkMachine } from './peerLink.ts'
 import type { PeerLinkParentEvent } from './peerLink.ts'
 
+/** How often the data plane does its periodic work (announcements, route expiry, acks). */
+export const TICK_MS = 1_000
+
 export interface MeshNodeInput {
-  readonly deps: Omit<LinkDeps, 'onEnvelopes'>
-  readonly forwarder: Forwarder
+  readonly deps: Omit<LinkDeps, 'onEnvelopes' | 'onAnnouncement' | 'onAck'>
+  readonly plane: DataPlane
   readonly jitter: () => number
   /** Called whenever a link changes state (for the UI and the visualizer). */
   readonly onLinksChanged?: () => void
@@ -43,6 +46,7 @@ export const meshNodeMachine = setup({
   actors: { peerLink: peerLinkMachine },
   actions: {
     linksChanged: ({ context }) => context.onLinksChanged?.(),
+    tick: ({ context }) => context.plane.tick(context.deps.clock?.now() ?? Date.now()),
   },
 }).createMachine({
   id: 'meshNode',
@@ -51,11 +55,19 @@ export const meshNodeMachine = setup({
     inboundCount: 0,
     linkDeps: {
       ...input.deps,
-      onEnvelopes: (peerId: string, envelopes: readonly Uint8Array[]) => {
-        for (const e of envelopes) input.forwarder.route(e, peerId)
-      },
+      onEnvelopes: (peerId: string, envelopes: readonly Uint8Array[]) => input.plane.envelopes(peerId, envelopes),
+      onAnnouncement: (peerId: string, announcement: Uint8Array, metric: number) =>
+        input.plane.announcement(peerId, announcement, metric),
+      onAck: (peerId: string, ids: readonly Uint8Array[]) => input.plane.ack(peerId, ids),
     },
   }),
+  initial: 'running',
+  states: {
+    running: {
+      // The data plane's clock: announcements, route expiry and custody acks, once a TICK_MS.
+      after: { [TICK_MS]: { target: 'running', reenter: true, actions: 'tick' } },
+    },
+  },
   on: {
     CONNECT: {
       actions: enqueueActions(({ context, event, self, enqueue }) => {
@@ -81,8 +93,8 @@ export const meshNodeMachine = setup({
         assign({ inboundCount: ({ context }) => context.inboundCount + 1 }),
       ],
     },
-    LINK_OPEN: { actions: ({ context, event }) => context.forwarder.addHop(event.peerId, event.hop) },
-    LINK_DOWN: { actions: ({ context, event }) => context.forwarder.removeHop(event.peerId, event.hop) },
+    LINK_OPEN: { actions: ({ context, event }) => context.plane.linkOpen(event.peerId, event.hop) },
+    LINK_DOWN: { actions: ({ context, event }) => context.plane.linkDown(event.peerId, event.hop) },
     LINK_STATE: {
       actions: enqueueActions(({ self, enqueue }) => {
         // A closed inbound link is done: drop its actor so a busy relay doesn't keep them all.

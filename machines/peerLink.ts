@@ -19,6 +19,7 @@ import type { LinkDeps, LinkHop, OpenedLink } from './linkActors.ts'
 export const BACKOFF_BASE_MS = 1_000
 export const BACKOFF_CAP_MS = 30_000
 export const HANDSHAKE_TIMEOUT_MS = 10_000
+export const MAX_DIRECT_ATTEMPTS = 3
 export const PING_INTERVAL_MS = DEFAULT_PING_INTERVAL_MS
 
 export interface PeerLinkInput {
@@ -56,8 +57,8 @@ export type PeerLinkEvent =
 
 /** Events the parent receives. */
 export type PeerLinkParentEvent =
-  | { type: 'LINK_OPEN'; peerId: string; hop: Hop }
-  | { type: 'LINK_DOWN'; peerId: string; hop: Hop }
+  | { type: 'LINK_OPEN'; peerId: string; hop: LinkHop }
+  | { type: 'LINK_DOWN'; peerId: string; hop: LinkHop }
   | { type: 'LINK_STATE' }
 
 /** Equal jitter: half the exponential step, plus up to another half at random. */
@@ -77,7 +78,10 @@ export const peerLinkMachine = setup({
   actors: { dial: dialActor, handshake: handshakeActor, session: sessionActor },
   guards: {
     isInbound: ({ context }) => context.channel !== null && context.address === null,
-    canRetry: ({ context }) => context.address !== null,
+    // Relays are kept forever; a direct link to a contact is worth a few tries only
+    // (each try sends signalling through the mesh), then traffic stays on relays.
+    canRetry: ({ context }) =>
+      context.address !== null && (!context.address.startsWith('rtc:') || context.attempt < MAX_DIRECT_ATTEMPTS),
   },
   delays: {
     backoff: ({ context }) => backoffDelay(context.attempt, context.jitter()),
@@ -131,7 +135,8 @@ export const peerLinkMachine = setup({
             opened: ({ event }) => event.output,
             hop: ({ context, event }) =>
               createHop(
-                context.address === null ? 'peer' : 'upstream',
+                // Relays we dial are upstream (a default route); a direct link to a contact is not.
+                context.address === null || context.address.startsWith('rtc:') ? 'peer' : 'upstream',
                 context.channel!.link,
                 event.output.session,
                 createLinkQuality({ pingIntervalMs: context.pingIntervalMs }),

@@ -36,12 +36,12 @@ export interface Engine extends EngineApi {
 }
 
 export async function createEngine(c: EngineComponents): Promise<Engine> {
-  const messenger = createMessenger(c)
+  let mesh: Mesh | null = null
+  const messenger = createMessenger({ ...c, freshPrekey: (contactId) => mesh?.plane.router.prekeyOf(contactId) ?? null })
   // Flush per tick: a microtask, not setTimeout(0), which Node rounds up to 1 ms.
   const events = createEventBatcher<EngineEvent>((fn) => void Promise.resolve().then(fn))
   const relays = new Set<string>()
   const counters = { received: 0, rejected: 0 }
-  let mesh: Mesh | null = null
   let expiryTimer: unknown = null
   // Receives run one at a time so a burst from one sender stores in arrival order.
   let receiving: Promise<void> = Promise.resolve()
@@ -82,6 +82,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       deliverLocal,
       onSent,
       onRelayed,
+      prekey: () => messenger.signedPrekey(),
       onLinksChanged: () => events.push({ type: 'links', links: mesh?.links() ?? [] }),
       ...(c.inspect ? { inspect: c.inspect } : {}),
     })
@@ -106,7 +107,8 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       await startNode()
       return profile
     },
-    createOffer: async () => messenger.createOffer([...relays]),
+    // Offers name only relays others can dial (ws:// and wss://).
+    createOffer: async () => messenger.createOffer([...relays].filter((r) => /^wss?:\/\//.test(r))),
     async acceptOffer(code) {
       const { contact, outgoing } = await messenger.acceptOffer(code)
       events.push({ type: 'contact', contact })
@@ -122,7 +124,8 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     send,
     history: (contactId, query) => messenger.history(contactId, query),
     async connect(relayUrl) {
-      if (!/^wss?:\/\/[^\s/]+(\/\S*)?$/.test(relayUrl)) {
+      // ws:// and wss:// for relays; other schemes (mem:// in tests) when the host's transport has them.
+      if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s/]+(\/\S*)?$/.test(relayUrl)) {
         throw new SovereignError('InvalidRelayAddressError', 'A relay address starts with ws:// or wss://.')
       }
       relays.add(relayUrl)

@@ -8,8 +8,9 @@ import type { Envelope } from '../engine/wire/index.ts'
 import type { Identity } from '../engine/identity/index.ts'
 import type { Clock, Crypto, Link, Random, Transport } from '../engine/ports/index.ts'
 import type { LinkView } from '../engine/messenger/index.ts'
-import { createForwarder } from '../engine/routing/index.ts'
-import type { Forwarder } from '../engine/routing/index.ts'
+import { createDataPlane } from '../engine/routing/index.ts'
+import type { DataPlane, Forwarder } from '../engine/routing/index.ts'
+import type { PublicSignedPrekey } from '../engine/session/index.ts'
 import { linkViews, meshNodeMachine } from '../machines/meshNode.ts'
 import type { MeshNodeActor } from '../machines/meshNode.ts'
 
@@ -31,10 +32,15 @@ export interface MeshInit {
   readonly inspect?: (event: InspectionEvent) => void
   /** Sees every envelope a neighbour hands this node (tests check relays see no plaintext). */
   readonly tap?: (envelope: Uint8Array) => void
+  /** Relays hold mail for the unreachable (custody) and announce it. */
+  readonly custodian?: boolean
+  /** The node's current signed prekey, carried in its announcements. */
+  readonly prekey?: () => PublicSignedPrekey | null
 }
 
 export interface Mesh {
   readonly actor: MeshNodeActor
+  readonly plane: DataPlane
   readonly forwarder: Forwarder
   /** Keeps a link to `address`, reconnecting with backoff. */
   connect(address: string): void
@@ -56,22 +62,26 @@ export function jitterFrom(random: Random): () => number {
 }
 
 export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
-  const forwarder = createForwarder({
-    self: init.identity.signingKey.publicKey,
+  const plane = createDataPlane({
+    identity: init.identity,
+    crypto: c.crypto,
     clock: c.clock,
     deliverLocal: init.deliverLocal,
+    ...(init.custodian ? { custodian: true } : {}),
+    ...(init.prekey ? { prekey: init.prekey } : {}),
     ...(init.onSent ? { onSent: init.onSent } : {}),
+    ...(init.onRelayed ? { onRelayed: init.onRelayed } : {}),
   })
   const tap = init.tap
-  const linkForwarder: Forwarder = tap
-    ? { ...forwarder, route: (bytes, from) => (tap(bytes), forwarder.route(bytes, from)) }
-    : forwarder
+  const linkPlane: DataPlane = tap
+    ? { ...plane, envelopes: (peerId, envelopes) => (envelopes.forEach(tap), plane.envelopes(peerId, envelopes)) }
+    : plane
   const actor = createActor(meshNodeMachine, {
     clock: c.clock,
     ...(init.inspect ? { inspect: init.inspect } : {}),
     input: {
-      deps: { transport: c.transport, crypto: c.crypto, random: c.random, identity: init.identity },
-      forwarder: linkForwarder,
+      deps: { transport: c.transport, crypto: c.crypto, random: c.random, identity: init.identity, clock: c.clock },
+      plane: linkPlane,
       jitter: jitterFrom(c.random),
       ...(init.onLinksChanged ? { onLinksChanged: init.onLinksChanged } : {}),
     },
@@ -79,11 +89,12 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
   actor.start()
   return {
     actor,
-    forwarder,
+    plane,
+    forwarder: plane.forwarder,
     connect: (address) => actor.send({ type: 'CONNECT', address }),
     disconnect: (address) => actor.send({ type: 'DISCONNECT', address }),
     accept: (link) => actor.send({ type: 'INBOUND', link }),
-    send: (bytes) => void forwarder.route(bytes, null),
+    send: (bytes) => void plane.send(bytes),
     links: () => linkViews(actor.getSnapshot()),
     stop: () => {
       for (const child of Object.values(actor.getSnapshot().children)) child?.send({ type: 'CLOSE' })

@@ -15,6 +15,7 @@ import type { Identity } from '../identity/index.ts'
 import { decodeIdentity, encodeIdentity, generateIdentity, shortFingerprint } from '../identity/index.ts'
 import { decodeOffer, encodeOffer } from '../offer/index.ts'
 import type { Clock, Crypto, Random, Store, StoreOp } from '../ports/index.ts'
+import type { PublicSignedPrekey } from '../session/index.ts'
 import { MESSAGE_ID_BYTES, decodeEnvelope, decodeMessageBatch, envelopeAssociatedData } from '../wire/index.ts'
 import type { Envelope, MessageBody } from '../wire/index.ts'
 import { createComposer } from './composer.ts'
@@ -24,7 +25,7 @@ import { InvalidMessageError, NoProfileError, ProfileExistsError, SenderProofErr
 import { decodeRecord, encodeRecord, keys } from './records.ts'
 import type { MessageRecord, OutboxRecord, ProfileRecord, SettingsRecord } from './records.ts'
 import { createSealer, outboxOp } from './sealer.ts'
-import type { Outgoing } from './sealer.ts'
+import type { FreshPrekey, Outgoing } from './sealer.ts'
 import { createSessionBook } from './sessionBook.ts'
 import { createStatusBook } from './statusBook.ts'
 import type { ContactView, EngineEvent, HistoryQuery, MessageView, ProfileView } from './views.ts'
@@ -38,6 +39,8 @@ export interface MessengerComponents {
   readonly random: Random
   readonly clock: Clock
   readonly store: Store
+  /** A contact's signed prekey as routing announcements last carried it (fresher than their offer's). */
+  readonly freshPrekey?: FreshPrekey
 }
 
 /** What one incoming envelope (or a local action) caused. */
@@ -57,6 +60,8 @@ export interface Messenger {
   identity(): Identity
   createProfile(displayName: string): Promise<ProfileView>
   createOffer(relays: readonly string[]): string
+  /** The current signed prekey, for announcements; null before onboarding. */
+  signedPrekey(): PublicSignedPrekey | null
   acceptOffer(code: string): Promise<{ contact: ContactView; outgoing: Outgoing }>
   contacts(): Promise<ContactView[]>
   /** Every relay address any contact offered: where their mail can reach them. */
@@ -106,7 +111,7 @@ export function createMessenger(c: MessengerComponents): Messenger {
   const book = createContactBook(crypto, store, () => requireIdentity().signingKey.publicKey, () => clock.now())
   const sessions = createSessionBook(crypto, random, store, requireIdentity)
   const status = createStatusBook(store)
-  const seal = createSealer(random, clock, sessions)
+  const seal = createSealer(random, clock, sessions, c.freshPrekey)
   const sender = (): { identity: Uint8Array; binding: Uint8Array } => {
     const id = requireIdentity()
     return { identity: id.signingKey.publicKey, binding: id.binding }
@@ -159,6 +164,7 @@ export function createMessenger(c: MessengerComponents): Messenger {
       profile = toProfileView(record, identity)
       return profile
     },
+    signedPrekey: () => (me ? sessions.signedPrekey() : null),
     createOffer(relays) {
       const id = requireIdentity()
       if (!profile) throw new NoProfileError()

@@ -6,7 +6,7 @@
  */
 import { fromHex, toHex } from '../bytes.ts'
 import type { Clock, Random, StoreOp } from '../ports/index.ts'
-import type { PrekeyBundle } from '../session/index.ts'
+import type { PrekeyBundle, PublicSignedPrekey } from '../session/index.ts'
 import { ENVELOPE_VERSION, MESSAGE_ID_BYTES, encodeEnvelope, encodeMessageBatch, envelopeAssociatedData } from '../wire/index.ts'
 import type { BatchedMessage, EnvelopeHeader } from '../wire/index.ts'
 import { InvalidMessageError } from './errors.ts'
@@ -33,20 +33,29 @@ export interface Sealed {
 export const MESSAGE_LIFETIME_MS = 7 * 24 * 3600 * 1000
 export const DEFAULT_TTL = 16
 
-export function bundleOf(contact: ContactRecord): PrekeyBundle {
-  // Contacts met by message (not by offer) have a session already, so this is rarely reached for them.
+/** The contact's signed prekey as a routing announcement carried it (verified there), if any. */
+export type FreshPrekey = (contactId: string) => PublicSignedPrekey | null
+
+export function bundleOf(contact: ContactRecord, fresh?: FreshPrekey): PrekeyBundle {
+  // Announcements refresh the prekey an offer carried; the session start verifies it either way.
+  const announced = fresh?.(contact.id) ?? null
   const spk = contact.signedPrekey
-  if (!spk) throw new InvalidMessageError('Ask this contact for their offer code to start a conversation.')
+  if (!announced && !spk) throw new InvalidMessageError('Ask this contact for their offer code to start a conversation.')
   return {
     identity: fromHex(contact.id),
     staticKey: fromHex(contact.staticKey),
     binding: fromHex(contact.binding),
-    signedPrekey: { id: spk.id, publicKey: fromHex(spk.publicKey), signature: fromHex(spk.signature) },
+    signedPrekey: announced ?? { id: spk!.id, publicKey: fromHex(spk!.publicKey), signature: fromHex(spk!.signature) },
     oneTimePrekeys: [],
   }
 }
 
-export function createSealer(random: Random, clock: Clock, sessions: SessionBook): (contact: ContactRecord, items: readonly BatchedMessage[]) => Sealed {
+export function createSealer(
+  random: Random,
+  clock: Clock,
+  sessions: SessionBook,
+  fresh?: FreshPrekey,
+): (contact: ContactRecord, items: readonly BatchedMessage[]) => Sealed {
   return (contact, items) => {
     const header: EnvelopeHeader = {
       version: ENVELOPE_VERSION,
@@ -55,7 +64,7 @@ export function createSealer(random: Random, clock: Clock, sessions: SessionBook
       ttl: DEFAULT_TTL,
       expiresAt: clock.now() + MESSAGE_LIFETIME_MS,
     }
-    const staged = sessions.encrypt(contact.id, () => bundleOf(contact), encodeMessageBatch(items), envelopeAssociatedData(header))
+    const staged = sessions.encrypt(contact.id, () => bundleOf(contact, fresh), encodeMessageBatch(items), envelopeAssociatedData(header))
     const bytes = encodeEnvelope({ header, body: staged.value })
     const outgoing = { messageId: toHex(header.id), destination: contact.id, bytes }
     return { outgoing, expiresAt: header.expiresAt, ops: staged.ops, commit: staged.commit }

@@ -30,3 +30,5 @@ export {
   QUALITY_THRESHOLDS,
 } from './linkQuality.ts'
 export type { GradeLimits, LinkQuality, LinkQualityInit, QualityGrade, QualityView } from './linkQuality.ts'
+export { createDataPlane } from './dataPlane.ts'
+export type { DataPlane, DataPlaneInit, PlaneHop } from './dataPlane.ts'

@@ -11,7 +11,7 @@ import { nobleCrypto } from '../../engine/crypto/index.ts'
 import { seededRandom } from '../../engine/crypto/test/seededRandom.ts'
 import { generateIdentity } from '../../engine/identity/index.ts'
 import type { Link, Transport } from '../../engine/ports/index.ts'
-import { createForwarder } from '../../engine/routing/index.ts'
+import { createDataPlane } from '../../engine/routing/index.ts'
 import type { QualityView } from '../../engine/routing/linkQuality.ts'
 import { createMemoryNetwork } from '../../engine/transport/index.ts'
 import type { LinkDeps, LinkHop } from '../linkActors.ts'
@@ -243,12 +243,12 @@ describe('meshNode link views', () => {
     const network = createMemoryNetwork()
     const node = (changed: { count: number }) => {
       const identity = generateIdentity(crypto, random)
-      const forwarder = createForwarder({ self: identity.signingKey.publicKey, clock, deliverLocal: () => {} })
+      const plane = createDataPlane({ identity, crypto, clock: { now: () => clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h as never) }, deliverLocal: () => {} })
       return createActor(meshNodeMachine, {
         clock,
         input: {
           deps: { transport: network.transport(), crypto, random, identity },
-          forwarder,
+          plane,
           jitter: () => 0,
           onLinksChanged: () => void changed.count++,
         },

@@ -49,7 +49,7 @@ export async function startRelay(init: RelayInit): Promise<RelayHandle> {
 
   const mesh = startMesh(
     { crypto, random, clock: systemClock(), transport: createWsTransport() },
-    { identity, deliverLocal: () => {}, ...(init.tap ? { tap: init.tap } : {}) },
+    { identity, custodian: true, deliverLocal: () => {}, ...(init.tap ? { tap: init.tap } : {}) },
   )
   const serveStatic = init.staticDir ? staticFiles(init.staticDir) : null
   const fingerprint = shortFingerprint(crypto, identity.signingKey.publicKey)

@@ -1,0 +1,155 @@
+/**
+ * A node's data plane: the forwarder (where each envelope goes), the router
+ * (which neighbour leads where, from signed announcements) and custody acks,
+ * behind the few calls a mesh node's links make. Pure: links are `PlaneHop`s,
+ * time comes from `tick(now)`, so the simulator and tests drive the same code.
+ */
+import { toHex } from '../bytes.ts'
+import type { Identity } from '../identity/index.ts'
+import type { Clock, Crypto } from '../ports/index.ts'
+import type { PublicSignedPrekey } from '../session/index.ts'
+import type { Envelope, LinkFrame } from '../wire/index.ts'
+import { isAnnouncementError } from './errors.ts'
+import { createForwarder } from './forwarder.ts'
+import type { Forwarder, Hop, RouteResult } from './forwarder.ts'
+import { createRouter } from './router.ts'
+import type { Outgoing, Router } from './router.ts'
+
+/** A neighbour's open link: envelopes (coalesced) and control frames. */
+export interface PlaneHop extends Hop {
+  frame(frame: LinkFrame): void
+}
+
+export interface DataPlaneInit {
+  readonly identity: Identity
+  readonly crypto: Crypto
+  readonly clock: Clock
+  /** Relays hold mail for the unreachable and say so in their announcements. */
+  readonly custodian?: boolean
+  readonly prekey?: () => PublicSignedPrekey | null
+  readonly deliverLocal: (envelope: Envelope) => void
+  /** An envelope this node originated left on a link. */
+  readonly onSent?: (envelopeId: string) => void
+  /** A custodian acknowledged an envelope this node originated. */
+  readonly onRelayed?: (envelopeId: string) => void
+  readonly announceIntervalMs?: number
+}
+
+export interface DataPlane {
+  readonly forwarder: Forwarder
+  readonly router: Router
+  linkOpen(peerId: string, hop: PlaneHop): void
+  linkDown(peerId: string, hop: PlaneHop): void
+  envelopes(peerId: string, envelopes: readonly Uint8Array[]): void
+  announcement(peerId: string, announcement: Uint8Array, metric: number): void
+  ack(peerId: string, ids: readonly Uint8Array[]): void
+  /** Routes an envelope this node originated. */
+  send(bytes: Uint8Array): RouteResult
+  /** Periodic work: announcements, route expiry, pending acks. Call about once a second. */
+  tick(now: number): void
+  /** Announcements a neighbour sent that failed verification (for peer scoring). */
+  readonly rejectedAnnouncements: number
+}
+
+/** Ids remembered for acks (originated here, or the neighbour each came from). */
+const MAX_REMEMBERED = 20_000
+const MAX_ACK_IDS = 1_024
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.set(key, value)
+  if (map.size > MAX_REMEMBERED) map.delete(map.keys().next().value as string)
+}
+
+export function createDataPlane(init: DataPlaneInit): DataPlane {
+  const hops = new Map<string, PlaneHop>()
+  const originated = new Map<string, true>()
+  const cameFrom = new Map<string, string>()
+  const pendingAcks = new Map<string, Uint8Array[]>()
+  let rejected = 0
+
+  const queueAck = (peerId: string, id: Uint8Array): void => {
+    const list = pendingAcks.get(peerId) ?? []
+    list.push(id)
+    pendingAcks.set(peerId, list)
+  }
+  const forwarder = createForwarder({
+    self: init.identity.signingKey.publicKey,
+    clock: init.clock,
+    deliverLocal: init.deliverLocal,
+    ...(init.onSent ? { onSent: init.onSent } : {}),
+    route: (destination) => router.nextHop(destination),
+    onHeld: (id, from) => queueAck(from, id),
+  })
+  const router: Router = createRouter({
+    self: init.identity,
+    crypto: init.crypto,
+    clock: init.clock,
+    custodian: init.custodian ?? false,
+    prekey: init.prekey ?? (() => null),
+    ...(init.announceIntervalMs ? { announceIntervalMs: init.announceIntervalMs } : {}),
+    // A new route may reach mail held for that destination.
+    onRouteChange: (destination, nextHop) => {
+      if (nextHop !== null) forwarder.retry(destination)
+    },
+  })
+  const sendFrames = (frames: readonly Outgoing[]): void => {
+    for (const o of frames) hops.get(o.to)?.frame(o.frame)
+  }
+
+  return {
+    forwarder,
+    router,
+    linkOpen(peerId, hop) {
+      hops.set(peerId, hop)
+      forwarder.addHop(peerId, hop)
+      sendFrames(router.linkUp(peerId))
+    },
+    linkDown(peerId, hop) {
+      forwarder.removeHop(peerId, hop)
+      if (hops.get(peerId) === hop) hops.delete(peerId)
+      sendFrames(router.linkDown(peerId))
+    },
+    envelopes(peerId, envelopes) {
+      for (const bytes of envelopes) {
+        // Envelope layout (engine/wire/envelope.ts): version u8, then the 16-byte id.
+        const id = bytes.length > 17 ? toHex(bytes.subarray(1, 17)) : ''
+        if (forwarder.route(bytes, peerId) === 'forwarded' && id) remember(cameFrom, id, peerId)
+      }
+    },
+    announcement(peerId, announcement, metric) {
+      try {
+        sendFrames(router.receive(peerId, announcement, metric))
+      } catch (error) {
+        // A forged or stale announcement changes nothing; count it against the neighbour.
+        if (!isAnnouncementError(error) && (error as Error).name !== 'MalformedError' && (error as Error).name !== 'UnsupportedVersionError') throw error
+        rejected++
+      }
+    },
+    ack(peerId, ids) {
+      for (const id of ids) {
+        const hex = toHex(id)
+        if (originated.has(hex)) init.onRelayed?.(hex)
+        else {
+          // Pass it back the way the envelope came, toward its (unknown to us) sender.
+          const back = cameFrom.get(hex)
+          if (back !== undefined && back !== peerId) queueAck(back, id)
+        }
+      }
+    },
+    send(bytes) {
+      if (bytes.length > 17) remember(originated, toHex(bytes.subarray(1, 17)), true)
+      return forwarder.route(bytes, null)
+    },
+    tick(now) {
+      sendFrames(router.tick(now))
+      for (const [peerId, ids] of pendingAcks) {
+        const hop = hops.get(peerId)
+        if (hop) for (let i = 0; i < ids.length; i += MAX_ACK_IDS) hop.frame({ type: 'ack', ids: ids.slice(i, i + MAX_ACK_IDS) })
+      }
+      pendingAcks.clear()
+    },
+    get rejectedAnnouncements() {
+      return rejected
+    },
+  }
+}
