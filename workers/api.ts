@@ -4,9 +4,10 @@
  * `name` is one of the typed engine errors (`InvalidOfferError`, `NoProfileError`, …).
  */
 
-import type { ContactView, HistoryQuery, LinkView, MessageView, ProfileView, EngineEvent } from '../engine/messenger/views.ts'
+import type { ContactPath, ContactView, HistoryQuery, LinkView, MessageView, ProfileView, EngineEvent } from '../engine/messenger/views.ts'
 
 export type {
+  ContactPath,
   ContactView,
   EngineEvent,
   HistoryQuery,
@@ -40,6 +41,8 @@ export interface EngineApi {
   /** Keeps a link to the relay at `url` (ws:// or wss://), reconnecting with backoff. */
   connect(relayUrl: string): Promise<void>
   links(): Promise<LinkView[]>
+  /** How traffic to a contact travels now (direct link or via a relay) and that link's quality. */
+  path(contactId: string): Promise<ContactPath>
   /** Events arrive in batches; returns an id for `unsubscribe`. Pass a `Comlink.proxy`. */
   subscribe(listener: (events: EngineEvent[]) => void): Promise<number>
   unsubscribe(id: number): Promise<void>

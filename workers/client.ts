@@ -91,6 +91,7 @@ export function createEngineClient(): EngineClient {
     setReadReceipts: (enabled) => remote.setReadReceipts(enabled),
     connect: (relayUrl) => remote.connect(relayUrl),
     links: () => remote.links(),
+    path: (contactId) => remote.path(contactId),
 
     onEvents(listener) {
       eventListeners.add(listener)

@@ -132,6 +132,15 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       mesh?.connect(relayUrl)
     },
     links: async () => mesh?.links() ?? [],
+    async path(contactId) {
+      const links = (mesh?.links() ?? []).filter((l) => l.state === 'open')
+      const direct = links.find((l) => l.peerId === contactId)
+      if (direct) return { via: 'direct', neighbour: contactId, quality: direct.quality }
+      // Otherwise the router's next hop, or the relay the forwarder would fall back to.
+      const next = mesh?.plane.router.nextHop(contactId) ?? null
+      const hop = links.find((l) => l.peerId === next) ?? links.find((l) => l.address !== null && /^wss?:/.test(l.address))
+      return hop ? { via: 'relay', neighbour: hop.peerId, quality: hop.quality } : { via: 'none', neighbour: null, quality: null }
+    },
     subscribe: async (listener) => events.subscribe(listener),
     unsubscribe: async (id) => events.unsubscribe(id),
     async markRead(contactId) {

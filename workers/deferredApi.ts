@@ -19,6 +19,7 @@ const METHODS = [
   'setReadReceipts',
   'connect',
   'links',
+  'path',
   'subscribe',
   'unsubscribe',
 ] as const satisfies readonly (keyof EngineApi)[]

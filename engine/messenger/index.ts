@@ -11,6 +11,7 @@ export {
   UnknownContactError,
 } from './errors.ts'
 export type {
+  ContactPath,
   ContactView,
   EngineEvent,
   HistoryQuery,

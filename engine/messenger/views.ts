@@ -79,3 +79,13 @@ export interface HistoryQuery {
   /** Page size, default 50, at most 500. */
   readonly limit?: number
 }
+
+/** How traffic to a contact travels right now, and how well. */
+export interface ContactPath {
+  /** 'direct': an open link to the contact itself; 'relay': through a neighbour; 'none': no route. */
+  readonly via: 'direct' | 'relay' | 'none'
+  /** Hex id of the neighbour carrying it (the contact itself when direct). */
+  readonly neighbour: string | null
+  /** Quality of that first link (the only one this device measures). */
+  readonly quality: LinkView['quality']
+}

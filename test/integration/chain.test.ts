@@ -5,6 +5,7 @@
  * delivered only once D's receipt came back along the chain.
  */
 import { afterAll, describe, expect, it } from 'vitest'
+import { toHex } from '../../engine/bytes.ts'
 import { nobleCrypto } from '../../engine/crypto/index.ts'
 import { generateIdentity } from '../../engine/identity/index.ts'
 import { createMemoryStore } from '../../engine/store/index.ts'
@@ -29,15 +30,20 @@ afterAll(async () => {
 })
 
 async function relayNode(name: string): Promise<Mesh> {
+  const identity = generateIdentity(crypto, random)
   const mesh = startMesh({ crypto, random, clock, transport: network.transport() }, {
-    identity: generateIdentity(crypto, random),
+    identity,
     custodian: true,
     deliverLocal: () => {},
   })
   meshes.push(mesh)
+  meshIds.set(mesh, toHex(identity.signingKey.publicKey))
   await network.transport().listen!(`mem://${name}`, (link) => mesh.accept(link))
   return mesh
 }
+
+/** Each bare mesh node's id, as its neighbours see it. */
+const meshIds = new Map<Mesh, string>()
 
 async function engine(name: string): Promise<Engine> {
   const e = await createEngine({ crypto, random, clock, store: createMemoryStore(), transport: network.transport() })
@@ -73,6 +79,11 @@ describe('a chain A–B–C–D', () => {
     const reply = await d.send(aId, 'and back')
     await waitFor('A has the reply', async () => (await a.history(dId)).some((m) => m.text === 'and back'))
     await waitFor('D sees delivered', async () => (await d.history(aId)).some((m) => m.id === reply.id && m.status === 'delivered'))
+    // Per contact, the API says how traffic goes: through B, A's only neighbour, with B's link quality.
+    const path = await a.path(dId)
+    expect(path.via).toBe('relay')
+    expect(path.neighbour).toBe(meshIds.get(b))
+    expect(path.quality).not.toBeNull()
     // The middle forwarded it all without holding anything.
     expect(b.forwarder.stats().forwarded).toBeGreaterThanOrEqual(4)
     expect(c.forwarder.stats().forwarded).toBeGreaterThanOrEqual(4)
