@@ -10,6 +10,8 @@ import type { Effects, EngineEvent, MessageView, Outgoing } from '../engine/mess
 import type { Envelope } from '../engine/wire/index.ts'
 import type { EngineApi } from './api.ts'
 import { createEventBatcher } from './eventBatcher.ts'
+import { createDirectLinks } from './directLinks.ts'
+import type { DirectLinks, RtcFactory } from './directLinks.ts'
 import { createSendCoalescer } from './sendCoalescer.ts'
 import { startMesh } from './startMesh.ts'
 import type { Mesh, MeshInit } from './startMesh.ts'
@@ -21,8 +23,8 @@ export interface EngineComponents {
   readonly store: Store
   readonly transport: Transport
   readonly inspect?: MeshInit['inspect']
-  /** Link signalling a contact sent (for the WebRTC transport). */
-  readonly onSignal?: (contactId: string, signal: Uint8Array) => void
+  /** The host's WebRTC transport, if it has one (direct links to contacts). */
+  readonly rtc?: RtcFactory
 }
 
 /** How often undelivered mail is checked for expiry. */
@@ -33,6 +35,8 @@ export interface Engine extends EngineApi {
   shutdown(): Promise<void>
   /** Counters of the data plane, for tests and benchmarks. */
   stats(): { received: number; rejected: number }
+  /** Closes direct (WebRTC) links; traffic falls back to relays. */
+  dropDirectLinks(): Promise<void>
 }
 
 export async function createEngine(c: EngineComponents): Promise<Engine> {
@@ -43,6 +47,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
   const relays = new Set<string>()
   const counters = { received: 0, rejected: 0 }
   let expiryTimer: unknown = null
+  let direct: DirectLinks | null = null
   // Receives run one at a time so a burst from one sender stores in arrival order.
   let receiving: Promise<void> = Promise.resolve()
 
@@ -68,7 +73,8 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
   const apply = (effects: Effects): void => {
     events.push(...effects.events)
     effects.replies.forEach(transmit)
-    for (const s of effects.signals) c.onSignal?.(s.from, s.signal)
+    for (const s of effects.signals) direct?.onSignal(s.from, s.signal)
+    for (const e of effects.events) if (e.type === 'message' && e.message.direction === 'in') direct?.heardFrom(e.message.contactId)
   }
   const expire = (): void => void messenger.expire().then(statusEvents, () => undefined)
   const send = createSendCoalescer(messenger, (messages, outgoing) => {
@@ -77,7 +83,15 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
   })
 
   const startNode = async (): Promise<void> => {
-    mesh = startMesh(c, {
+    direct = createDirectLinks({
+      selfId: messenger.profile()!.id,
+      host: c.transport,
+      ...(c.rtc ? { rtc: c.rtc } : {}),
+      sendSignal: (contactId, signal) => void messenger.signal(contactId, signal).then(transmit, () => undefined),
+      connect: (address) => mesh?.connect(address),
+      accept: (link) => mesh?.accept(link),
+    })
+    mesh = startMesh({ ...c, transport: direct.transport }, {
       identity: messenger.identity(),
       deliverLocal,
       onSent,
@@ -90,6 +104,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       relays.add(relay)
       mesh.connect(relay)
     }
+    await direct.start()
     for (const outgoing of await messenger.outbox()) transmit(outgoing)
     expire()
     expiryTimer = c.clock.setTimeout(function again() {
@@ -151,9 +166,11 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     async shutdown() {
       if (expiryTimer !== null) c.clock.clearTimeout(expiryTimer)
       mesh?.stop()
+      direct?.close()
       await receiving
     },
     stats: () => ({ ...counters }),
+    dropDirectLinks: async () => mesh?.dropDirect(),
   }
 }
 

@@ -50,6 +50,8 @@ export interface Mesh {
   /** Routes an envelope this node originated. */
   send(bytes: Uint8Array): void
   links(): LinkView[]
+  /** Closes direct links to contacts (WebRTC); relays stay. For tests and a 'relay only' mode. */
+  dropDirect(): void
   stop(): void
 }
 
@@ -96,6 +98,12 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
     accept: (link) => actor.send({ type: 'INBOUND', link }),
     send: (bytes) => void plane.send(bytes),
     links: () => linkViews(actor.getSnapshot()),
+    dropDirect: () => {
+      for (const child of Object.values(actor.getSnapshot().children)) {
+        const address = (child?.getSnapshot() as { context?: { address?: string | null } } | undefined)?.context?.address
+        if (address === null || address?.startsWith('rtc:')) child?.send({ type: 'CLOSE' })
+      }
+    },
     stop: () => {
       for (const child of Object.values(actor.getSnapshot().children)) child?.send({ type: 'CLOSE' })
       actor.stop()

@@ -6,10 +6,11 @@
 import type { Link, Listener, Transport } from '../ports/index.ts'
 import { DialError } from './errors.ts'
 
-export function createCompositeTransport(bySchemes: Readonly<Record<string, Transport>>): Transport {
+/** `fallback` serves every scheme not named in `bySchemes` (the host's main transport). */
+export function createCompositeTransport(bySchemes: Readonly<Record<string, Transport>>, fallback?: Transport): Transport {
   const pick = (address: string): Transport | undefined => {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(address)?.[1]?.toLowerCase()
-    return scheme === undefined ? undefined : bySchemes[scheme]
+    return scheme === undefined ? undefined : (bySchemes[scheme] ?? fallback)
   }
   return {
     async dial(address: string): Promise<Link> {

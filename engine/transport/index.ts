@@ -9,3 +9,12 @@ export {
   LinkClosedError,
   MessageTooLargeError,
 } from './errors.ts'
+export { createCompositeTransport } from './compositeTransport.ts'
+export {
+  createMemorySignalling,
+  createSignalledRtcTransport,
+  decodeRtcSignal,
+  encodeRtcSignal,
+  RTC_CHANNEL_LABEL,
+} from './rtcSignalling.ts'
+export type { RtcSignal, RtcSignaller, RtcTransport } from './rtcSignalling.ts'

@@ -14,6 +14,13 @@ describe('compositeTransport', () => {
     link.close()
   })
 
+  it('hands schemes it does not name to the fallback', async () => {
+    const network = createMemoryNetwork()
+    const composite = createCompositeTransport({}, network.transport())
+    await composite.listen!('mem://b', () => {})
+    await expect(composite.dial('mem://b')).resolves.toBeDefined()
+  })
+
   it('refuses an address no transport serves with a typed error', async () => {
     const composite = createCompositeTransport({ mem: createMemoryNetwork().transport() })
     await expect(composite.dial('rtc:abcd')).rejects.toMatchObject({ name: 'DialError' })

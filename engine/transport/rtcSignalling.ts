@@ -1,0 +1,505 @@
+/**
+ * WebRTC links whose signalling travels end-to-end encrypted through the mesh
+ * (DESIGN.md §2). This file is host-free: the signal types and their codec, a
+ * tiny in-memory signaller for tests, and the session logic every WebRTC host
+ * shares (who offers, glare, deadlines, close notices), written once on top of
+ * an abstract peer connection (`RtcPeerFactory`). Node implements the peer
+ * with node-datachannel (native/node/rtcTransport.ts); a browser worker with
+ * the main-thread bridge (workers/rtcTransport.ts, workers/rtcBridge.ts).
+ *
+ * Signals carry complete descriptions: a host sends its offer or answer once
+ * ICE gathering is done, with every candidate inside. Without STUN or TURN
+ * servers gathering takes a few milliseconds, and one message each way cannot
+ * be reordered by the mesh (which may deliver out of order), where trickled
+ * candidates could overtake their offer. `candidate` signals are still
+ * accepted, for a peer that trickles.
+ *
+ * Signal layout (big-endian):
+ *
+ *   version  u8  = 1
+ *   type     u8  1 = offer, 2 = answer, 3 = candidate
+ *   session  8 bytes (random; names one connection attempt)
+ *   offer/answer: sdp       utf8, 1..MAX_SDP_BYTES
+ *   candidate:    candidate utf8, 1..MAX_CANDIDATE_BYTES; mid utf8, 1..MAX_MID_BYTES
+ */
+import { fromHex, toHex } from '../bytes.ts'
+import type { Clock, TimerHandle } from '../ports/clock.ts'
+import type { Random } from '../ports/random.ts'
+import type { Link, Listener, Transport } from '../ports/transport.ts'
+import { byteReader } from '../wire/byteReader.ts'
+import { byteWriter } from '../wire/byteWriter.ts'
+import { MalformedError, UnknownFrameTypeError, UnsupportedVersionError } from '../wire/errors.ts'
+import { AddressInUseError, DialError, InvalidAddressError } from './errors.ts'
+import { MAX_MESSAGE_BYTES, createLinkCore } from './linkCore.ts'
+import type { LinkCore } from './linkCore.ts'
+
+export type RtcSignal =
+  | { readonly type: 'offer' | 'answer'; readonly session: string; readonly sdp: string }
+  | { readonly type: 'candidate'; readonly session: string; readonly candidate: string; readonly mid: string }
+
+/**
+ * Carries signals to and from other peers. The engine implements it over
+ * end-to-end encrypted messages (with `encodeRtcSignal`/`decodeRtcSignal`), so
+ * `peerId` is authenticated by the session layer, not by this transport.
+ */
+export interface RtcSignaller {
+  send(peerId: string, signal: RtcSignal): void
+  onSignal(handler: (peerId: string, signal: RtcSignal) => void): void
+}
+
+export const RTC_SIGNAL_VERSION = 1
+/** A data-channel-only description with a few host candidates is ~0.5-1.5 KB. */
+export const MAX_SDP_BYTES = 16 * 1024
+export const MAX_CANDIDATE_BYTES = 1024
+export const MAX_MID_BYTES = 64
+export const SESSION_ID_BYTES = 8
+/** Largest encoded signal: fits one end-to-end message with room to spare. */
+export const MAX_RTC_SIGNAL_BYTES = 2 + SESSION_ID_BYTES + 3 + MAX_SDP_BYTES
+
+const TYPE_OFFER = 1
+const TYPE_ANSWER = 2
+const TYPE_CANDIDATE = 3
+const SESSION_ID = /^[0-9a-f]{16}$/
+
+/** Throws `MalformedError` for a value the decoder would refuse. */
+export function encodeRtcSignal(signal: RtcSignal): Uint8Array {
+  if (typeof signal.session !== 'string' || !SESSION_ID.test(signal.session)) {
+    throw new MalformedError(`rtc signal session must be ${SESSION_ID_BYTES * 2} lowercase hex digits`)
+  }
+  const w = byteWriter(64)
+  w.u8(RTC_SIGNAL_VERSION, 'rtc signal version')
+  if (signal.type === 'offer' || signal.type === 'answer') {
+    w.u8(signal.type === 'offer' ? TYPE_OFFER : TYPE_ANSWER, 'rtc signal type')
+    w.bytes(fromHex(signal.session), 'rtc signal session', SESSION_ID_BYTES)
+    w.utf8(signal.sdp, 'rtc signal sdp', 1, MAX_SDP_BYTES)
+  } else if (signal.type === 'candidate') {
+    w.u8(TYPE_CANDIDATE, 'rtc signal type')
+    w.bytes(fromHex(signal.session), 'rtc signal session', SESSION_ID_BYTES)
+    w.utf8(signal.candidate, 'rtc signal candidate', 1, MAX_CANDIDATE_BYTES)
+    w.utf8(signal.mid, 'rtc signal mid', 1, MAX_MID_BYTES)
+  } else {
+    throw new MalformedError('rtc signal type is unknown')
+  }
+  return w.finish()
+}
+
+/** Throws `UnsupportedVersionError`, `UnknownFrameTypeError` or `MalformedError`. */
+export function decodeRtcSignal(bytes: Uint8Array): RtcSignal {
+  if (bytes.length > MAX_RTC_SIGNAL_BYTES) throw new MalformedError(`rtc signal of ${bytes.length} bytes is too large`)
+  const r = byteReader(bytes)
+  const version = r.u8('rtc signal version')
+  if (version !== RTC_SIGNAL_VERSION) throw new UnsupportedVersionError('rtc signal', version)
+  const tag = r.u8('rtc signal type')
+  let signal: RtcSignal
+  if (tag === TYPE_OFFER || tag === TYPE_ANSWER) {
+    const session = toHex(r.bytes(SESSION_ID_BYTES, 'rtc signal session'))
+    const sdp = r.utf8('rtc signal sdp', 1, MAX_SDP_BYTES)
+    signal = { type: tag === TYPE_OFFER ? 'offer' : 'answer', session, sdp }
+  } else if (tag === TYPE_CANDIDATE) {
+    const session = toHex(r.bytes(SESSION_ID_BYTES, 'rtc signal session'))
+    const candidate = r.utf8('rtc signal candidate', 1, MAX_CANDIDATE_BYTES)
+    const mid = r.utf8('rtc signal mid', 1, MAX_MID_BYTES)
+    signal = { type: 'candidate', session, candidate, mid }
+  } else {
+    throw new UnknownFrameTypeError('rtc signal', tag)
+  }
+  r.end('rtc signal')
+  return signal
+}
+
+/** An in-process signalling hub for tests: every signal goes through the codec, one microtask later. */
+export interface MemorySignalling {
+  /** The signaller of `peerId`; signals to a peer that has none are dropped. */
+  signaller(peerId: string): RtcSignaller
+}
+
+export function createMemorySignalling(): MemorySignalling {
+  const handlers = new Map<string, (peerId: string, signal: RtcSignal) => void>()
+  return {
+    signaller(selfId: string): RtcSignaller {
+      return {
+        send(peerId: string, signal: RtcSignal): void {
+          const bytes = encodeRtcSignal(signal)
+          void Promise.resolve().then(() => handlers.get(peerId)?.(selfId, decodeRtcSignal(bytes)))
+        },
+        onSignal(handler): void {
+          handlers.set(selfId, handler)
+        },
+      }
+    },
+  }
+}
+
+/** What a host's peer connection reports. Never called synchronously from the factory. */
+export interface RtcPeerEvents {
+  /** The local offer or answer, complete with its ICE candidates, for the remote peer. */
+  description(type: 'offer' | 'answer', sdp: string): void
+  /** The 'sovereign' data channel opened. */
+  open(): void
+  /** A binary message arrived (a buffer the receiver may keep). */
+  message(bytes: Uint8Array): void
+  /** A text message arrived: the remote's close notice, or a protocol violation. */
+  text(text: string): void
+  /** The channel or connection closed or failed without a local `close`. At most once. */
+  closed(reason: string): void
+}
+
+/** One host peer connection and its single ordered, reliable 'sovereign' data channel. */
+export interface RtcPeer {
+  /** The offer (answering side) or the answer (offering side); a bad one ends the peer via `closed`. */
+  remoteDescription(type: 'offer' | 'answer', sdp: string): void
+  remoteCandidate(candidate: string, mid: string): void
+  send(bytes: Uint8Array): void
+  bufferedAmount(): number
+  /**
+   * Tears down; no events follow. With `notice`, first sends it as a text message
+   * behind the queued data and waits (bounded) for the remote to close.
+   */
+  close(notice?: string): void
+}
+
+export interface RtcPeerInit {
+  /** Creates the data channel and the offer; otherwise waits for an offer. */
+  readonly initiator: boolean
+  /** For the host's logs; never an identity. */
+  readonly label: string
+}
+
+export type RtcPeerFactory = (init: RtcPeerInit, events: RtcPeerEvents) => RtcPeer
+
+/** The data channel's label on both sides. */
+export const RTC_CHANNEL_LABEL = 'sovereign'
+
+export interface SignalledRtcTransportInit {
+  readonly signaller: RtcSignaller
+  /** This peer's id (lowercase hex); peers compare ids to settle glare. */
+  readonly selfId: string
+  readonly createPeer: RtcPeerFactory
+  readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>
+  readonly random: Random
+  /** A dial that has not opened after this long rejects with `DialError`. Default 10 s. */
+  readonly dialTimeoutMs?: number
+}
+
+/**
+ * WebRTC links addressed by peer id: `dial('rtc:<peer id hex>')`, and
+ * `listen('rtc:')` for links that peers dial to us.
+ *
+ * Glare: when both peers dial each other at once, the lower peer id (compared
+ * as lowercase hex, i.e. as bytes) is the offerer. The higher peer drops its
+ * own pending offer, answers the lower one's, and its dial resolves with that
+ * connection; the lower peer ignores the higher one's offer. A dial to a peer
+ * whose offer we are already answering joins that connection. Either way both
+ * dials resolve with the two ends of one link, and neither listener sees it.
+ * Keep one dial per peer at a time (as peerLink does).
+ */
+export interface RtcTransport extends Transport {
+  dial(address: string): Promise<Link>
+  listen(address: string, onLink: (link: Link) => void): Promise<Listener>
+  /** Closes every link and pending dial; signals are ignored from then on. */
+  close(): void
+}
+
+const SCHEME = 'rtc:'
+const PEER_ID = /^[0-9a-f]{2,128}$/
+/** Offers from one peer being answered at once, and in all, before more are ignored. */
+const MAX_OPENING_PER_PEER = 4
+const MAX_OPENING = 64
+/** The close notice: a text message, as link data is binary only. */
+const CLOSE_PREFIX = 'close:'
+const MAX_REASON_CHARS = 200
+/**
+ * Offers one dial makes before it gives up early. libdatachannel now and then
+ * refuses a well-formed answer ("Got a remote candidate without ICE
+ * transport", seen about once in 200 back-to-back opens on loopback); a fresh
+ * offer then succeeds.
+ */
+const MAX_DIAL_ATTEMPTS = 3
+
+interface Waiter {
+  readonly resolve: (link: Link) => void
+  readonly reject: (err: Error) => void
+  timer: TimerHandle
+  session: Session | undefined
+  settled: boolean
+  /** Offers made for this dial so far. */
+  attempts: number
+}
+
+interface Session {
+  readonly key: string
+  readonly peerId: string
+  readonly id: string
+  readonly initiator: boolean
+  peer: RtcPeer | undefined
+  core: LinkCore | undefined
+  /** A dial that resolves when this session opens. */
+  waiter: Waiter | undefined
+  /** Answering an offer: the link goes to the listener unless a dial claims it. */
+  readonly inbound: boolean
+  answered: boolean
+  /** Deadline of an inbound session that nobody dialled. */
+  timer: TimerHandle | undefined
+  ended: boolean
+}
+
+interface ListenEntry {
+  readonly onLink: (link: Link) => void
+}
+
+export function createSignalledRtcTransport(init: SignalledRtcTransportInit): RtcTransport {
+  const { signaller, createPeer, clock, random } = init
+  const selfId = init.selfId.toLowerCase()
+  if (!PEER_ID.test(selfId)) throw new TypeError('selfId must be a hex peer id')
+  const dialTimeoutMs = init.dialTimeoutMs ?? 10_000
+  const sessions = new Map<string, Session>()
+  const accepted = new Set<Session>()
+  let listening: ListenEntry | undefined
+  let stopped = false
+
+  function newSessionId(peerId: string): string {
+    for (;;) {
+      const id = toHex(random.bytes(SESSION_ID_BYTES))
+      if (!sessions.has(`${peerId}/${id}`)) return id
+    }
+  }
+
+  function startSession(peerId: string, id: string, initiator: boolean): Session {
+    const s: Session = {
+      key: `${peerId}/${id}`,
+      peerId,
+      id,
+      initiator,
+      peer: undefined,
+      core: undefined,
+      waiter: undefined,
+      inbound: !initiator,
+      answered: false,
+      timer: undefined,
+      ended: false,
+    }
+    sessions.set(s.key, s)
+    s.peer = createPeer({ initiator, label: `rtc:${id}` }, {
+      description(type, sdp): void {
+        if (s.ended) return
+        try {
+          signaller.send(peerId, { type, session: id, sdp })
+        } catch {
+          endSession(s, 'signalling failed')
+        }
+      },
+      open: () => openSession(s),
+      message(bytes): void {
+        if (s.ended || !s.core) return
+        if (bytes.length > MAX_MESSAGE_BYTES) endSession(s, 'protocol: message too large', true)
+        else s.core.receive(bytes)
+      },
+      text(text): void {
+        if (s.ended) return
+        if (text.startsWith(CLOSE_PREFIX)) endSession(s, text.slice(CLOSE_PREFIX.length, CLOSE_PREFIX.length + MAX_REASON_CHARS))
+        else endSession(s, 'protocol: text message', true)
+      },
+      closed: (reason) => failed(s, reason),
+    })
+    return s
+  }
+
+  /** Stops tracking `s` and releases its timers; the peer itself is closed by the caller. */
+  function forget(s: Session): void {
+    s.ended = true
+    if (s.timer !== undefined) clock.clearTimeout(s.timer)
+    s.timer = undefined
+    if (sessions.get(s.key) === s) sessions.delete(s.key)
+    accepted.delete(s)
+  }
+
+  /**
+   * Ends `s` for a reason that is not a local `Link.close`: a remote close, a
+   * failure, a deadline. `notify` sends the reason to the remote first.
+   */
+  function endSession(s: Session, reason: string, notify = false): void {
+    if (s.ended) return
+    forget(s)
+    if (s.core) s.core.ended(reason)
+    const waiter = s.waiter
+    if (waiter && settle(waiter)) waiter.reject(new DialError(`rtc connection failed (${reason})`))
+    s.peer?.close(notify ? closeNotice(reason) : undefined)
+  }
+
+  /** The peer failed or closed: a dial that has time and attempts left makes a fresh offer. */
+  function failed(s: Session, reason: string): void {
+    const waiter = s.waiter
+    if (s.ended || s.core || !s.initiator || !waiter || stopped || waiter.attempts >= MAX_DIAL_ATTEMPTS) {
+      endSession(s, reason)
+      return
+    }
+    s.waiter = undefined
+    endSession(s, reason)
+    attach(waiter, startSession(s.peerId, newSessionId(s.peerId), true))
+  }
+
+  function attach(waiter: Waiter, s: Session): void {
+    if (s.timer !== undefined) clock.clearTimeout(s.timer)
+    s.timer = undefined
+    s.waiter = waiter
+    waiter.session = s
+    if (s.initiator) waiter.attempts++
+  }
+
+  /** Clears the waiter's deadline and detaches it from its session; false if it was settled already. */
+  function settle(waiter: Waiter): boolean {
+    if (waiter.settled) return false
+    waiter.settled = true
+    clock.clearTimeout(waiter.timer)
+    if (waiter.session?.waiter === waiter) waiter.session.waiter = undefined
+    return true
+  }
+
+  function openSession(s: Session): void {
+    if (s.ended || s.core) return
+    if (s.timer !== undefined) clock.clearTimeout(s.timer)
+    s.timer = undefined
+    const peer = s.peer!
+    const core = createLinkCore({
+      label: `rtc:${s.id}`,
+      send: (bytes) => peer.send(bytes),
+      close: (reason) => peer.close(closeNotice(reason)),
+      bufferedAmount: () => peer.bufferedAmount(),
+      onEnded: () => forget(s),
+    })
+    s.core = core
+    const waiter = s.waiter
+    if (waiter && settle(waiter)) {
+      waiter.resolve(core.link)
+      return
+    }
+    const entry = listening
+    if (!s.inbound || !entry) {
+      core.link.close('nobody accepts the link')
+      return
+    }
+    accepted.add(s)
+    try {
+      entry.onLink(core.link)
+    } catch {
+      core.link.close('listener refused the link')
+    }
+  }
+
+  function openingFrom(peerId: string): Session[] {
+    const out: Session[] = []
+    for (const s of sessions.values()) if (s.peerId === peerId && !s.core) out.push(s)
+    return out
+  }
+
+  function onOffer(peerId: string, session: string, sdp: string): void {
+    const opening = openingFrom(peerId)
+    const dialling = opening.find((s) => s.initiator && s.waiter)
+    let waiter: Waiter | undefined
+    if (dialling) {
+      // Glare: the lower id offers. We are lower: the peer answers our offer.
+      if (selfId < peerId) return
+      // We are higher: drop our offer and let our dial ride on the peer's.
+      waiter = dialling.waiter
+      dialling.waiter = undefined
+      endSession(dialling, 'glare: answering the peer offer')
+    } else {
+      if (!listening) return
+      if (opening.length >= MAX_OPENING_PER_PEER) return
+      let total = 0
+      for (const s of sessions.values()) if (!s.core) total++
+      if (total >= MAX_OPENING) return
+    }
+    const s = startSession(peerId, session, false)
+    if (waiter) {
+      attach(waiter, s)
+    } else {
+      s.timer = clock.setTimeout(() => endSession(s, 'timed out'), dialTimeoutMs)
+    }
+    applyRemote(s, (peer) => peer.remoteDescription('offer', sdp))
+  }
+
+  function applyRemote(s: Session, apply: (peer: RtcPeer) => void): void {
+    try {
+      apply(s.peer!)
+    } catch {
+      failed(s, 'bad remote description')
+    }
+  }
+
+  signaller.onSignal((from, signal) => {
+    if (stopped || typeof from !== 'string' || typeof signal !== 'object' || signal === null) return
+    const peerId = from.toLowerCase()
+    if (!PEER_ID.test(peerId) || peerId === selfId || typeof signal.session !== 'string') return
+    const s = sessions.get(`${peerId}/${signal.session}`)
+    if (signal.type === 'offer') {
+      if (!s && SESSION_ID.test(signal.session) && typeof signal.sdp === 'string') onOffer(peerId, signal.session, signal.sdp)
+    } else if (signal.type === 'answer') {
+      if (!s || !s.initiator || s.answered || typeof signal.sdp !== 'string') return
+      s.answered = true
+      applyRemote(s, (peer) => peer.remoteDescription('answer', signal.sdp))
+    } else if (signal.type === 'candidate') {
+      if (s && typeof signal.candidate === 'string' && typeof signal.mid === 'string') {
+        applyRemote(s, (peer) => peer.remoteCandidate(signal.candidate, signal.mid))
+      }
+    }
+  })
+
+  return {
+    dial(address: string): Promise<Link> {
+      return new Promise((resolve, reject) => {
+        if (stopped) return reject(new DialError('rtc transport is closed'))
+        const peerId = parseAddress(address)
+        if (peerId === undefined) return reject(new DialError('not an rtc:<peer id> address'))
+        if (peerId === selfId) return reject(new DialError('cannot dial oneself'))
+        const waiter: Waiter = { resolve, reject, timer: undefined, session: undefined, settled: false, attempts: 0 }
+        waiter.timer = clock.setTimeout(() => {
+          const session = waiter.session
+          if (!settle(waiter)) return
+          reject(new DialError(`rtc peer did not connect within ${dialTimeoutMs} ms`))
+          if (session && !session.core) endSession(session, 'timed out')
+        }, dialTimeoutMs)
+        // The peer dialled us first and we are answering: this dial joins that connection.
+        const answering = openingFrom(peerId).find((s) => s.inbound && !s.waiter)
+        attach(waiter, answering ?? startSession(peerId, newSessionId(peerId), true))
+      })
+    },
+
+    async listen(address: string, onLink: (link: Link) => void): Promise<Listener> {
+      if (address !== SCHEME && address !== `${SCHEME}${selfId}`) throw new InvalidAddressError('listen takes "rtc:"')
+      if (stopped) throw new InvalidAddressError('rtc transport is closed')
+      if (listening) throw new AddressInUseError('rtc: already has a listener')
+      const entry: ListenEntry = { onLink }
+      listening = entry
+      return {
+        address: `${SCHEME}${selfId}`,
+        async close(): Promise<void> {
+          if (listening !== entry) return
+          listening = undefined
+          for (const s of [...accepted]) s.core?.link.close('listener closed')
+          for (const s of [...sessions.values()]) if (s.inbound && !s.core && !s.waiter) endSession(s, 'listener closed')
+        },
+      }
+    },
+
+    close(): void {
+      if (stopped) return
+      stopped = true
+      listening = undefined
+      for (const s of [...sessions.values()]) {
+        if (s.core) s.core.link.close('transport closed')
+        else endSession(s, 'transport closed')
+      }
+    },
+  }
+}
+
+function parseAddress(address: string): string | undefined {
+  if (typeof address !== 'string' || !address.startsWith(SCHEME)) return undefined
+  const peerId = address.slice(SCHEME.length).toLowerCase()
+  return PEER_ID.test(peerId) ? peerId : undefined
+}
+
+function closeNotice(reason: string): string {
+  return CLOSE_PREFIX + reason.slice(0, MAX_REASON_CHARS)
+}
