@@ -10,7 +10,9 @@ import { round } from './lib/stats.ts'
 import { formatTable } from './lib/table.ts'
 import type { TableRow } from './lib/table.ts'
 import { runHandshake } from './scenarios/handshake.ts'
+import { runHops } from './scenarios/hops.ts'
 import { runMemoryChat } from './scenarios/memoryChat.ts'
+import { runMeshSimScenario } from './scenarios/meshSim.ts'
 import { runSession } from './scenarios/session.ts'
 import { runWsRelayChat } from './scenarios/wsRelayChat.ts'
 
@@ -21,6 +23,8 @@ const SCENARIOS: Record<string, Scenario> = {
   session: runSession,
   memory: runMemoryChat,
   'ws-relay': runWsRelayChat,
+  hops: runHops,
+  'mesh-sim': runMeshSimScenario,
 }
 
 const args = process.argv.slice(2)

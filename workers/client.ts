@@ -8,6 +8,8 @@
  * wraps this in signals in `ui/lib/engine.ts`.
  */
 import * as Comlink from 'comlink'
+import { RTC_PORT_MESSAGE } from './engine.worker.protocol.ts'
+import { attachRtcBridge } from './rtcBridge.ts'
 import type { EngineApi, EngineEvent } from './api.ts'
 
 export type EngineEventListener = (events: readonly EngineEvent[]) => void
@@ -32,6 +34,11 @@ export interface EngineClient extends EngineCommands {
 
 export function createEngineClient(): EngineClient {
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' })
+  // RTCPeerConnection lives on the main thread in Chromium: the page serves the
+  // worker's WebRTC over a MessageChannel (workers/rtcBridge.ts).
+  const rtc = new MessageChannel()
+  const detachRtc = typeof RTCPeerConnection === 'function' ? attachRtcBridge(rtc.port1) : null
+  worker.postMessage({ type: RTC_PORT_MESSAGE, port: detachRtc ? rtc.port2 : null }, detachRtc ? [rtc.port2] : [])
   const remote = Comlink.wrap<EngineApi>(worker)
 
   const eventListeners = new Set<EngineEventListener>()
@@ -119,6 +126,7 @@ export function createEngineClient(): EngineClient {
       const stop = (): void => {
         remote[Comlink.releaseProxy]()
         worker.terminate()
+        detachRtc?.()
       }
       if (pending === null) {
         stop()

@@ -57,8 +57,15 @@ export function benchText(index: number, bytes = 256): string {
   return `bench message ${index} `.padEnd(bytes, '.').slice(0, bytes)
 }
 
+export interface ChatPairOptions {
+  /** Bob's relay when it is not Alice's (the hops scenario: a chain of relays between them). */
+  readonly bobRelay?: string
+  /** Awaited once both links are open, before the offer (e.g. routes converging along a chain). */
+  readonly ready?: (ids: { readonly aliceId: string; readonly bobId: string }) => Promise<void>
+}
+
 /** Two engines on `transport()` connected to `relayAddress`, contacts of each other; untimed setup. */
-export async function createChatPair(transport: () => Transport, relayAddress: string): Promise<ChatPair> {
+export async function createChatPair(transport: () => Transport, relayAddress: string, options: ChatPairOptions = {}): Promise<ChatPair> {
   const make = (): Promise<Engine> =>
     createEngine({
       crypto: nobleCrypto(),
@@ -88,9 +95,10 @@ export async function createChatPair(transport: () => Transport, relayAddress: s
       }
     })
     await alice.connect(relayAddress)
-    await bob.connect(relayAddress)
+    await bob.connect(options.bobRelay ?? relayAddress)
     const open = async (e: Engine): Promise<boolean> => (await e.links()).some((l) => l.state === 'open')
     await waitUntil('both links open', async () => (await open(alice)) && (await open(bob)))
+    await options.ready?.({ aliceId: aliceProfile.id, bobId: bobProfile.id })
     await bob.acceptOffer(await alice.createOffer())
     await waitUntil('Alice learns Bob', async () => (await alice.contacts()).some((c) => c.id === bobProfile.id))
     return {

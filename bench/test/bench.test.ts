@@ -8,7 +8,9 @@ import { COUNTS } from '../lib/chatScenario.ts'
 import { median, percentile } from '../lib/stats.ts'
 import { formatTable } from '../lib/table.ts'
 import { runHandshake } from '../scenarios/handshake.ts'
+import { HOP_RELAYS, runHops } from '../scenarios/hops.ts'
 import { runMemoryChat } from '../scenarios/memoryChat.ts'
+import { MESH_SIM_CONFIG, runMeshSimScenario } from '../scenarios/meshSim.ts'
 import { runSession } from '../scenarios/session.ts'
 
 const positiveFinite = (value: number): void => {
@@ -67,4 +69,40 @@ describe('bench scenarios (--quick)', () => {
     expect(latency.samplesMs.length).toBe(latency.rounds)
     for (const s of latency.samplesMs) positiveFinite(s)
   })
+
+  it('hops: over 1, 2 and 4 relays, Alice receives every message of both phases', async () => {
+    const result = await runHops({ quick: true })
+    expectWellFormed(result, 'hops')
+    expect(result.raw.runs.map((r) => r.relays)).toEqual([...HOP_RELAYS])
+    for (const run of result.raw.runs) {
+      expect(run.links).toBe(run.relays + 1)
+      expect(run.throughput.messages).toBe(COUNTS.quick.messages)
+      expect(run.throughput.received).toBe(run.throughput.messages)
+      positiveFinite(run.throughput.messagesPerSecond)
+      expect(run.latency.received).toBe(COUNTS.quick.rounds)
+      for (const s of run.latency.samplesMs) positiveFinite(s)
+      // Every relay on the chain forwarded: the traffic really went through all of them.
+      expect(run.forwarded.length).toBe(run.relays)
+      for (const f of run.forwarded) expect(f).toBeGreaterThan(0)
+    }
+  }, 60_000)
+
+  it('mesh-sim: every message delivered once, no TTL exhausted, finite figures', async () => {
+    const result = await runMeshSimScenario({ quick: true })
+    expect(result.name).toBe('mesh-sim')
+    for (const m of result.metrics) {
+      expect(Number.isFinite(m.value)).toBe(true)
+      expect(m.value).toBeGreaterThanOrEqual(0)
+    }
+    const r = result.raw.result
+    expect(r.nodes).toBe(MESH_SIM_CONFIG.quick.nodes)
+    expect(r.sent).toBe(MESH_SIM_CONFIG.quick.messages)
+    expect(r.delivered).toBe(r.sent)
+    expect(r.deliveredPercent).toBe(100)
+    expect(r.duplicates).toBe(0)
+    expect(r.ttlExhausted).toBe(0)
+    positiveFinite(r.transmissionsPerDelivered)
+    positiveFinite(r.latencyMs.p50)
+    positiveFinite(r.latencyMs.p99)
+  }, 60_000)
 })
