@@ -74,6 +74,8 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     events.push(...effects.events)
     effects.replies.forEach(transmit)
     for (const s of effects.signals) direct?.onSignal(s.from, s.signal)
+    // Receipts after the events: the user sees the message first, the ratchet step comes after.
+    for (const r of effects.receipts) void messenger.acknowledge(r.contactId, r.ids).then(transmit, () => undefined)
     for (const e of effects.events) if (e.type === 'message' && e.message.direction === 'in') direct?.heardFrom(e.message.contactId)
   }
   const expire = (): void => void messenger.expire().then(statusEvents, () => undefined)

@@ -46,8 +46,10 @@ export interface MessengerComponents {
 /** What one incoming envelope (or a local action) caused. */
 export interface Effects {
   readonly events: EngineEvent[]
-  /** Envelopes to send in answer (receipts). */
+  /** Envelopes to send in answer (read receipts). */
   readonly replies: Outgoing[]
+  /** Messages to acknowledge with a delivered receipt: call `acknowledge` after showing them. */
+  readonly receipts: { readonly contactId: string; readonly ids: Uint8Array[] }[]
   /** Link signalling a contact sent (WebRTC), by contact id. */
   readonly signals: { readonly from: string; readonly signal: Uint8Array }[]
 }
@@ -85,12 +87,14 @@ export interface Messenger {
   setReadReceipts(enabled: boolean): Promise<void>
   /** Outgoing messages past their expiry and never delivered become failed ('expired'). */
   expire(): Promise<MessageView[]>
+  /** Seals the delivered receipt for stored messages (see Effects.receipts). */
+  acknowledge(contactId: string, ids: readonly Uint8Array[]): Promise<Outgoing>
   /** Seals link signalling to a contact; not stored (a stale offer is useless). */
   signal(contactId: string, signal: Uint8Array): Promise<Outgoing>
   history(contactId: string, query?: HistoryQuery): Promise<MessageView[]>
 }
 
-const noEffects = (): Effects => ({ events: [], replies: [], signals: [] })
+const noEffects = (): Effects => ({ events: [], replies: [], signals: [], receipts: [] })
 
 export function createMessenger(c: MessengerComponents): Messenger {
   const { crypto, random, clock, store } = c
@@ -256,7 +260,7 @@ export function createMessenger(c: MessengerComponents): Messenger {
         const learned = await book.learn(peer, named?.displayName ?? null, named?.relays ?? [])
         const contactId = learned.record.id
         const ops: StoreOp[] = [...opened.ops, ...(learned.op ? [learned.op] : [])]
-        const effects: Effects = { events: learned.op ? [{ type: 'contact', contact: book.view(learned.record) }] : [], replies: [], signals: [] }
+        const effects: Effects = { ...noEffects(), events: learned.op ? [{ type: 'contact', contact: book.view(learned.record) }] : [] }
         const delivered: Uint8Array[] = []
         for (const { id: itemId, body } of items) {
           if (body.type === 'signal') effects.signals.push({ from: contactId, signal: body.signal })
@@ -277,10 +281,8 @@ export function createMessenger(c: MessengerComponents): Messenger {
         }
         await store.batch(ops)
         opened.commit()
-        // Only a receipt moves the sender's message to delivered: answer once it is stored.
-        if (delivered.length > 0) {
-          effects.replies.push(await sealControl(contactId, { type: 'receipt', sender: sender(), sentAt: clock.now(), kind: 'delivered', ids: delivered }))
-        }
+        // Only a receipt moves the sender's message to delivered: due now that it is stored.
+        if (delivered.length > 0) effects.receipts.push({ contactId, ids: delivered })
         return effects
       }),
     markRead: (contactId) =>
@@ -319,6 +321,8 @@ export function createMessenger(c: MessengerComponents): Messenger {
       }
       return failed
     },
+    acknowledge: (contactId, ids) =>
+      exclusive(() => sealControl(contactId, { type: 'receipt', sender: sender(), sentAt: clock.now(), kind: 'delivered', ids })),
     signal: (contactId, signal) =>
       exclusive(async () => {
         const contact = await book.get(contactId)

@@ -43,9 +43,11 @@ export async function deliver(outgoing: Outgoing | Uint8Array, to: Person): Prom
   return (await deliverWithEffects(outgoing, to)).events
 }
 
-/** As deliver, with the replies (receipts) and signals too. */
-export function deliverWithEffects(outgoing: Outgoing | Uint8Array, to: Person): Promise<Effects> {
-  return to.m.receive(decodeEnvelope(outgoing instanceof Uint8Array ? outgoing : outgoing.bytes))
+/** As deliver, with the replies and signals too; due delivered receipts are sealed into replies, as the engine does. */
+export async function deliverWithEffects(outgoing: Outgoing | Uint8Array, to: Person): Promise<Effects> {
+  const effects = await to.m.receive(decodeEnvelope(outgoing instanceof Uint8Array ? outgoing : outgoing.bytes))
+  for (const r of effects.receipts) effects.replies.push(await to.m.acknowledge(r.contactId, r.ids))
+  return effects
 }
 
 /** Alice accepts Bob's offer; her intro reaches Bob; the intro leaves Alice's outbox. */
