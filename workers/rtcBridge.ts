@@ -5,9 +5,11 @@
  * workers/rtcTransport.ts) drives them over a MessagePort. The page decides
  * nothing: sessions, glare, deadlines and close reasons live in the worker.
  *
- * Each side posts an array of commands or events per tick (DESIGN.md §8: a
- * packed postMessage costs far less per message than one post each), with the
- * ArrayBuffers of the data transferred, not copied.
+ * Each side posts arrays of commands or events (DESIGN.md §8: a packed
+ * postMessage costs far less per message than one post each), with the
+ * ArrayBuffers of the data transferred, not copied: the worker flushes at the
+ * end of its current task (sends come in synchronous bursts), the page on the
+ * next task or at 64 items (messages arrive one task each).
  */
 import { RTC_CHANNEL_LABEL } from '../engine/transport/rtcSignalling.ts'
 
@@ -39,6 +41,11 @@ export interface RtcBridgeInit {
 const CLOSE_GRACE_MS = 2_000
 /** Sends what gathered so far if ICE gathering has not completed by then. */
 const GATHER_LIMIT_MS = 3_000
+/**
+ * Events wait for the next task (each channel message is a task of its own, so
+ * a microtask would post them one by one) unless this many are queued.
+ */
+const FLUSH_AT = 64
 /** While a channel holds unsent bytes, its bufferedAmount is reported this often. */
 const BUFFERED_POLL_MS = 20
 
@@ -63,7 +70,7 @@ export function attachRtcBridge(port: MessagePort, init: RtcBridgeInit = {}): ()
   const peers = new Map<number, BridgePeer>()
   let outbox: RtcBridgeEvent[] = []
   let transfers: ArrayBuffer[] = []
-  let flushing = false
+  let flushTimer: ReturnType<typeof setTimeout> | undefined
   let poll: ReturnType<typeof setTimeout> | undefined
   let detached = false
 
@@ -76,14 +83,13 @@ export function attachRtcBridge(port: MessagePort, init: RtcBridgeInit = {}): ()
       outbox.push(event)
     }
     if (transfer) transfers.push(transfer)
-    if (!flushing) {
-      flushing = true
-      queueMicrotask(flush)
-    }
+    if (outbox.length + transfers.length >= FLUSH_AT) flush()
+    else if (flushTimer === undefined) flushTimer = setTimeout(flush, 0)
   }
 
   function flush(): void {
-    flushing = false
+    if (flushTimer !== undefined) clearTimeout(flushTimer)
+    flushTimer = undefined
     if (outbox.length === 0 || detached) return
     const events = outbox
     const moved = transfers
@@ -124,7 +130,6 @@ export function attachRtcBridge(port: MessagePort, init: RtcBridgeInit = {}): ()
     peer.channel = channel
     channel.binaryType = 'arraybuffer'
     channel.onopen = () => {
-      console.log(`TIMING ${peer.id} open at ${performance.now().toFixed(0)}`)
       if (!peer.closing) emit({ type: 'open', id: peer.id })
     }
     channel.onmessage = (event: MessageEvent) => {
@@ -141,11 +146,8 @@ export function attachRtcBridge(port: MessagePort, init: RtcBridgeInit = {}): ()
   /** Sets the local description, waits for ICE gathering, and sends the description with its candidates. */
   async function describe(peer: BridgePeer): Promise<void> {
     const { pc } = peer
-    const t0 = performance.now()
     await pc.setLocalDescription()
-    const t1 = performance.now()
     await gathered(pc)
-    console.log(`TIMING ${peer.id} setLocal ${(t1 - t0).toFixed(1)} gathered ${(performance.now() - t1).toFixed(1)} at ${performance.now().toFixed(0)}`)
     const local = pc.localDescription
     if (!local || (local.type !== 'offer' && local.type !== 'answer')) throw new Error('no local description')
     if (peers.get(peer.id) === peer && !peer.closing) emit({ type: 'description', id: peer.id, kind: local.type, sdp: local.sdp })
@@ -230,7 +232,6 @@ export function attachRtcBridge(port: MessagePort, init: RtcBridgeInit = {}): ()
     switch (command.type) {
       case 'description': {
         const { kind, sdp } = command
-        console.log(`TIMING ${peer.id} remote ${kind} at ${performance.now().toFixed(0)} ${sdp.split('\r\n').filter((l) => l.startsWith('a=candidate')).join(' | ')}`)
         enqueue(
           peer,
           async () => {
@@ -264,10 +265,12 @@ export function attachRtcBridge(port: MessagePort, init: RtcBridgeInit = {}): ()
 
   return () => {
     if (detached) return
+    // The worker may outlive the page's bridge: its links end rather than hang.
+    for (const peer of [...peers.values()]) end(peer, 'bridge detached')
+    flush()
     detached = true
     if (poll !== undefined) clearTimeout(poll)
     port.onmessage = null
-    for (const peer of [...peers.values()]) teardown(peer)
     port.close()
   }
 }

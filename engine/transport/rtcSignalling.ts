@@ -211,8 +211,8 @@ const MAX_REASON_CHARS = 200
 /**
  * Offers one dial makes before it gives up early. libdatachannel now and then
  * refuses a well-formed answer ("Got a remote candidate without ICE
- * transport", seen about once in 200 back-to-back opens on loopback); a fresh
- * offer then succeeds.
+ * transport", about once in 250 opens while the test suite opens and
+ * closes many at once); a fresh offer then succeeds.
  */
 const MAX_DIAL_ATTEMPTS = 3
 
