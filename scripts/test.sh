@@ -29,7 +29,7 @@ npx vite build --logLevel warn || { echo "0 passed, 1 failed"; exit 1; }
 
 # WebRTC tests run in a network namespace that has only loopback (TOOLING.md), so
 # no traffic can leave 127.0.0.1; everything else runs as usual.
-NETNS_TESTS="test/e2e/directLink.test.ts test/e2e/rtcBridge.test.ts"
+NETNS_TESTS="test/e2e/directLink.test.ts test/e2e/rtcBridge.test.ts test/e2e/rtcContract.test.ts"
 exclude=()
 for t in $NETNS_TESTS; do exclude+=(--exclude "$t"); done
 
