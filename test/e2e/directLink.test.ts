@@ -7,25 +7,18 @@
  */
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { networkInterfaces, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRelay } from '../../native/node/relayServer.ts'
 import type { RelayHandle } from '../../native/node/relayServer.ts'
 import { launchChromium } from '../support/chromium.ts'
+import { onlyLoopback, WEBRTC_FLAGS } from '../support/netns.ts'
 
 const DIST = resolve(import.meta.dirname, '..', '..', 'dist')
 const WAIT = 30_000
-const WEBRTC_FLAGS = ['--allow-loopback-in-peer-connection', '--use-fake-ui-for-media-stream']
-export const NETNS_COMMAND = "unshare -n sh -c 'ip link set lo up && exec npx vitest run test/e2e/directLink.test.ts'"
-
-const isolated = Object.values(networkInterfaces())
-  .flatMap((list) => list ?? [])
-  .every((a) => a.internal)
-if (!isolated) {
-  console.warn(`\n!!! SKIPPING test/e2e/directLink.test.ts: WebRTC runs only inside a loopback-only namespace.\n!!! Run: ${NETNS_COMMAND}\n`)
-}
+const isolated = onlyLoopback('test/e2e/directLink.test.ts')
 
 describe.skipIf(!isolated)('direct WebRTC link in Chromium', () => {
   let browser: Browser

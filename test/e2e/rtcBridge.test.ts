@@ -11,7 +11,7 @@
  *   unshare -n sh -c 'ip link set lo up && exec npx vitest run test/e2e/rtcBridge.test.ts'
  */
 import { mkdtemp, rm } from 'node:fs/promises'
-import { networkInterfaces, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -19,26 +19,11 @@ import { build, preview } from 'vite'
 import type { PreviewServer } from 'vite'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../support/chromium.ts'
+import { onlyLoopback, WEBRTC_FLAGS } from '../support/netns.ts'
 import type { TestCommand, TestEvent } from './rtc-page/protocol.ts'
 
-export const NETNS_COMMAND = "unshare -n sh -c 'ip link set lo up && exec npx vitest run test/e2e/rtcBridge.test.ts'"
+const isolated = onlyLoopback('test/e2e/rtcBridge.test.ts')
 
-/** Inside `unshare -n` with lo up: every interface is loopback, and 127.0.0.1 is there. */
-function onlyLoopback(): boolean {
-  const addresses = Object.values(networkInterfaces()).flatMap((list) => list ?? [])
-  return addresses.length > 0 && addresses.every((a) => a.internal) && addresses.some((a) => a.address === '127.0.0.1')
-}
-
-const isolated = onlyLoopback()
-if (!isolated) {
-  console.warn(
-    '\n!!! SKIPPING test/e2e/rtcBridge.test.ts: WebRTC tests run only in a network namespace with nothing but loopback.\n' +
-      `!!! Run: ${NETNS_COMMAND}\n`,
-  )
-}
-
-/** TOOLING.md, Real browser tests: loopback candidates need both flags. */
-const WEBRTC_FLAGS = ['--allow-loopback-in-peer-connection', '--use-fake-ui-for-media-stream']
 const PAGE_DIR = resolve(import.meta.dirname, 'rtc-page')
 const WAIT = 30_000
 const A = 'aa'.repeat(32)

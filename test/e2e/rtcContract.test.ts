@@ -24,7 +24,7 @@
  *   unshare -n sh -c 'ip link set lo up && exec npx vitest run test/e2e/rtcContract.test.ts'
  */
 import { mkdtemp, rm } from 'node:fs/promises'
-import { networkInterfaces, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -37,26 +37,11 @@ import type { TransportHarness } from '../../engine/ports/test/transportContract
 import { LinkClosedError, MessageTooLargeError } from '../../engine/transport/errors.ts'
 import { MAX_MESSAGE_BYTES } from '../../engine/transport/linkCore.ts'
 import { launchChromium } from '../support/chromium.ts'
+import { onlyLoopback, WEBRTC_FLAGS } from '../support/netns.ts'
 import type { ContractCommand, ContractEvent } from './rtc-page/contractProtocol.ts'
 
-export const NETNS_COMMAND = "unshare -n sh -c 'ip link set lo up && exec npx vitest run test/e2e/rtcContract.test.ts'"
+const isolated = onlyLoopback('test/e2e/rtcContract.test.ts')
 
-/** Inside `unshare -n` with lo up: every interface is loopback, and 127.0.0.1 is there. */
-function onlyLoopback(): boolean {
-  const addresses = Object.values(networkInterfaces()).flatMap((list) => list ?? [])
-  return addresses.length > 0 && addresses.every((a) => a.internal) && addresses.some((a) => a.address === '127.0.0.1')
-}
-
-const isolated = onlyLoopback()
-if (!isolated) {
-  console.warn(
-    '\n!!! SKIPPING test/e2e/rtcContract.test.ts: WebRTC tests run only in a network namespace with nothing but loopback.\n' +
-      `!!! Run: ${NETNS_COMMAND}\n`,
-  )
-}
-
-/** TOOLING.md, Real browser tests: loopback candidates need both flags. */
-const WEBRTC_FLAGS = ['--allow-loopback-in-peer-connection', '--use-fake-ui-for-media-stream']
 const PAGE_DIR = resolve(import.meta.dirname, 'rtc-page')
 /** Short, so that the dead-address and stopped-listener dials fail fast; loopback links open in well under it. */
 const DIAL_TIMEOUT_MS = 2_000

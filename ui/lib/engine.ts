@@ -4,9 +4,10 @@
  * commands below, never the worker (STYLE.md, UI).
  */
 import { batch, createContext, createEffect, createMemo, createRoot, createSignal, untrack, useContext, type Accessor } from 'solid-js'
-import { createStore, produce } from 'solid-js/store'
-import type { ContactView, EngineEvent, MessageStatus, MessageView, ProfileView } from '../../workers/api.ts'
+import { createStore } from 'solid-js/store'
+import type { ContactView, EngineEvent, MessageView, ProfileView } from '../../workers/api.ts'
 import { createEngineClient, type EngineClient } from '../../workers/client.ts'
+import { conversationUpdates, emptyConversations, type ConversationState } from './conversationState.ts'
 import { errorText } from './errorText.ts'
 import { nameKey } from './format.ts'
 import { createLinkState, type ContactPath, type LinkQuality, type RelayState } from './linkState.ts'
@@ -67,17 +68,6 @@ const PAGE = 50
 /** How long the offer waits for the relay before it is made without it. */
 const OFFER_WAIT_MS = 3000
 
-/** Store copy of a message: its status changes in place (views stay read-only). */
-type StoredMessage = { -readonly [K in keyof MessageView]: MessageView[K] }
-
-interface State {
-  contacts: ContactView[]
-  messages: Record<string, StoredMessage[]>
-  last: Record<string, StoredMessage>
-  unread: Record<string, number>
-  earlier: Record<string, boolean>
-}
-
 export function startEngine(client: EngineClient = createEngineClient()): Engine {
   return createRoot((disposeRoot) => {
     const [phase, setPhase] = createSignal<AppPhase>('starting')
@@ -87,7 +77,7 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
     const [offerError, setOfferError] = createSignal<string | null>(null)
     const [connectAttempted, setConnectAttempted] = createSignal(false)
     const [relayError, setRelayError] = createSignal<string | null>(null)
-    const [state, setState] = createStore<State>({ contacts: [], messages: {}, last: {}, unread: {}, earlier: {} })
+    const [state, setState] = createStore<ConversationState>(emptyConversations())
     const relayUrl = defaultRelayUrl()
     const [readReceipts, setReadReceiptsSignal] = createSignal<boolean | null>(null)
     const [active, setActive] = createSignal<string | null>(null)
@@ -112,72 +102,7 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
       setPhase('failed')
     }
 
-    const upsertContact = (contact: ContactView): void => {
-      setState(
-        'contacts',
-        produce((list) => {
-          const i = list.findIndex((c) => c.id === contact.id)
-          if (i >= 0) list[i] = contact
-          else list.push(contact)
-        }),
-      )
-    }
-
-    const noteLast = (message: MessageView): void => {
-      const current = state.last[message.contactId]
-      if (current === undefined || current.id === message.id || current.timestamp <= message.timestamp) {
-        setState('last', message.contactId, { ...message })
-      }
-    }
-
-    /** Inserts or replaces by id, keeping timestamp order; returns whether it was new. */
-    const upsertMessage = (message: MessageView): boolean => {
-      let added = false
-      setState(
-        'messages',
-        produce((all) => {
-          const list = (all[message.contactId] ??= [])
-          for (let i = list.length - 1; i >= 0; i--) {
-            const known = list[i]
-            if (known?.id === message.id) {
-              // Same id means same text and time (ids are stable across redelivery).
-              known.status = message.status
-              known.failure = message.failure
-              return
-            }
-          }
-          added = true
-          // Newest messages arrive last, so the slot is almost always at the end.
-          let at = list.length
-          while (at > 0 && (list[at - 1]?.timestamp ?? 0) > message.timestamp) at--
-          list.splice(at, 0, { ...message })
-        }),
-      )
-      noteLast(message)
-      return added
-    }
-
-    const setStatus = (contactId: string, id: string, status: MessageStatus): void => {
-      const list = state.messages[contactId] ?? []
-      for (let i = list.length - 1; i >= 0; i--) {
-        if (list[i]?.id === id) {
-          // Only the status text of that one bubble re-renders.
-          setState('messages', contactId, i, 'status', status)
-          break
-        }
-      }
-      if (state.last[contactId]?.id === id) setState('last', contactId, 'status', status)
-      if (status === 'failed') void loadFailure(contactId, id)
-    }
-
-    /** A status event does not say why a message failed; its stored record does. */
-    const loadFailure = async (contactId: string, id: string): Promise<void> => {
-      const known = state.messages[contactId]?.find((m) => m.id === id)
-      if (known === undefined) return
-      const page = await client.history(contactId, { before: known.timestamp + 1, limit: 8 }).catch(() => [])
-      const stored = page.find((m) => m.id === id)
-      if (stored?.failure !== undefined) upsertMessage(stored)
-    }
+    const { upsertContact, noteLast, upsertMessage, setStatus } = conversationUpdates(state, setState)
 
     const apply = (events: readonly EngineEvent[]): void => {
       batch(() => {
@@ -189,7 +114,7 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
               }
               break
             case 'messageStatus':
-              setStatus(event.contactId, event.id, event.status)
+              setStatus(event.contactId, event.id, event.status, event.failure)
               break
             case 'contact':
               upsertContact(event.contact)
