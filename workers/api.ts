@@ -31,12 +31,17 @@ export interface EngineApi {
   setVerified(contactId: string, verified: boolean): Promise<ContactView>
   /** Queues an end-to-end encrypted message; it is stored before it is sent. */
   send(contactId: string, text: string): Promise<MessageView>
+  /**
+   * Sends failed messages again (same ids, same place in the conversation); they go back to queued.
+   * `NotRetriableError` when one of them has not failed; `OutboxFullError` when the queue is full.
+   */
+  retry(contactId: string, messageIds: string[]): Promise<MessageView[]>
   /** The user saw this conversation: incoming messages become read (a read receipt goes out if enabled). */
   markRead(contactId: string): Promise<void>
   /** Whether read receipts are sent (opt-in, off by default). */
   readReceipts(): Promise<boolean>
   setReadReceipts(enabled: boolean): Promise<void>
-  /** A page of the conversation, oldest first. */
+  /** A page of the conversation, oldest first; `before` is a message's `seq` (the next older page). */
   history(contactId: string, query?: HistoryQuery): Promise<MessageView[]>
   /** Keeps a link to the relay at `url` (ws:// or wss://), reconnecting with backoff. */
   connect(relayUrl: string): Promise<void>

@@ -92,6 +92,7 @@ export function createEngineClient(): EngineClient {
     contacts: () => remote.contacts(),
     setVerified: (contactId, verified) => remote.setVerified(contactId, verified),
     send: (contactId, text) => remote.send(contactId, text),
+    retry: (contactId, messageIds) => remote.retry(contactId, messageIds),
     history: (contactId, query) => remote.history(contactId, query),
     markRead: (contactId) => remote.markRead(contactId),
     readReceipts: () => remote.readReceipts(),

@@ -7,13 +7,18 @@ import { SovereignError } from '../engine/errors.ts'
 import type { Clock, Crypto, Random, Store, Transport } from '../engine/ports/index.ts'
 import { createMessenger } from '../engine/messenger/index.ts'
 import type { Effects, EngineEvent, MessageView, Outgoing } from '../engine/messenger/index.ts'
+import { MIGRATIONS, SCHEMA_VERSION } from '../engine/messenger/migrations/index.ts'
+import { migrateStore } from '../engine/store/index.ts'
+import type { OutboxPolicy } from '../machines/outbox.ts'
 import type { Envelope } from '../engine/wire/index.ts'
 import type { EngineApi } from './api.ts'
 import { createEventBatcher } from './eventBatcher.ts'
 import { createDirectLinks } from './directLinks.ts'
 import type { DirectLinks, RtcFactory } from './directLinks.ts'
+import { createOutboxes } from './outboxes.ts'
+import type { Outboxes } from './outboxes.ts'
 import { createSendCoalescer } from './sendCoalescer.ts'
-import { startMesh } from './startMesh.ts'
+import { jitterFrom, startMesh } from './startMesh.ts'
 import type { Mesh, MeshInit } from './startMesh.ts'
 
 export interface EngineComponents {
@@ -25,10 +30,14 @@ export interface EngineComponents {
   readonly inspect?: MeshInit['inspect']
   /** The host's WebRTC transport, if it has one (direct links to contacts). */
   readonly rtc?: RtcFactory
+  /** Retry schedule of the outbox (machines/outbox.ts DEFAULT_OUTBOX_POLICY by default). */
+  readonly outboxPolicy?: OutboxPolicy
+  /** Undelivered messages per destination before sending is refused (default 1,000). */
+  readonly outboxLimit?: number
 }
 
-/** How often undelivered mail is checked for expiry. */
-export const EXPIRY_CHECK_MS = 60_000
+/** How often records of envelopes that can no longer be redelivered are dropped. */
+export const SEEN_PRUNE_MS = 3_600_000
 
 export interface Engine extends EngineApi {
   /** Closes every link and stops the actors. */
@@ -41,13 +50,20 @@ export interface Engine extends EngineApi {
 
 export async function createEngine(c: EngineComponents): Promise<Engine> {
   let mesh: Mesh | null = null
-  const messenger = createMessenger({ ...c, freshPrekey: (contactId) => mesh?.plane.router.prekeyOf(contactId) ?? null })
+  // Before anything reads the store: forward only; a newer store is refused untouched (SchemaTooNewError).
+  await migrateStore(c.store, SCHEMA_VERSION, MIGRATIONS)
+  const messenger = createMessenger({
+    ...c,
+    freshPrekey: (contactId) => mesh?.plane.router.prekeyOf(contactId) ?? null,
+    ...(c.outboxLimit !== undefined ? { outboxLimit: c.outboxLimit } : {}),
+  })
   // Flush per tick: a microtask, not setTimeout(0), which Node rounds up to 1 ms.
   const events = createEventBatcher<EngineEvent>((fn) => void Promise.resolve().then(fn))
   const relays = new Set<string>()
   const counters = { received: 0, rejected: 0 }
-  let expiryTimer: unknown = null
+  let pruneTimer: unknown = null
   let direct: DirectLinks | null = null
+  let outboxes: Outboxes | null = null
   // Receives run one at a time so a burst from one sender stores in arrival order.
   let receiving: Promise<void> = Promise.resolve()
 
@@ -57,7 +73,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
         apply(await messenger.receive(envelope))
         counters.received++
       } catch {
-        // Tampered, misaddressed or forged mail is dropped; the sender's retry is issue 5's.
+        // Tampered, misaddressed or forged mail is dropped; a genuine sender retries it.
         counters.rejected++
       }
     })
@@ -67,22 +83,49 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       events.push({ type: 'messageStatus', id: m.id, contactId: m.contactId, status: m.status, ...(m.failure ? { failure: m.failure } : {}) })
     }
   }
-  const onSent = (envelopeId: string): void => void messenger.markSent(envelopeId).then(statusEvents)
-  const onRelayed = (envelopeId: string): void => void messenger.markRelayed(envelopeId).then(statusEvents)
+  /** The forwarder reports only ids; envelopes not in an outbox (receipts, signals) have no status. */
+  const onSent = (envelopeId: string): void => {
+    const destination = outboxes?.destinationOf(envelopeId)
+    if (destination !== undefined) void messenger.markSent(destination, envelopeId).then(statusEvents, () => undefined)
+  }
+  const onRelayed = (envelopeId: string): void => {
+    const destination = outboxes?.destinationOf(envelopeId)
+    if (destination === undefined) return
+    outboxes?.relayed(envelopeId)
+    void messenger.markRelayed(destination, envelopeId).then(statusEvents, () => undefined)
+  }
+  /** Sent once: receipts and signalling, which are not queued. */
   const transmit = (outgoing: Outgoing): void => mesh?.send(outgoing.bytes)
+  /** Durable already: the outbox sends it now and again until its receipt. */
+  const enqueue = (outgoing: Outgoing): void => outboxes?.enqueue(outgoing)
   const apply = (effects: Effects): void => {
     events.push(...effects.events)
+    for (const d of effects.delivered) outboxes?.delivered(d.contactId, d.envelopeId)
     effects.replies.forEach(transmit)
     for (const s of effects.signals) direct?.onSignal(s.from, s.signal)
     // Receipts after the events: the user sees the message first, the ratchet step comes after.
     for (const r of effects.receipts) void messenger.acknowledge(r.contactId, r.ids).then(transmit, () => undefined)
     for (const e of effects.events) if (e.type === 'message' && e.message.direction === 'in') direct?.heardFrom(e.message.contactId)
   }
-  const expire = (): void => void messenger.expire().then(statusEvents, () => undefined)
+  const pruneSeen = (): void => void messenger.pruneSeen().catch(() => undefined)
   const send = createSendCoalescer(messenger, (messages, outgoing) => {
     events.push(...messages.map((message): EngineEvent => ({ type: 'message', message })))
-    outgoing.forEach(transmit)
+    outgoing.forEach(enqueue)
   })
+  /** A link to a destination (or a new relay: a way to everyone) opened: outboxes retry now. */
+  const openLinks = new Set<string>()
+  const linksChanged = (): void => {
+    const links = mesh?.links() ?? []
+    events.push({ type: 'links', links })
+    const open = new Set(links.filter((l) => l.state === 'open' && l.peerId !== null).map((l) => l.peerId!))
+    for (const link of links) {
+      if (link.state !== 'open' || link.peerId === null || openLinks.has(link.peerId)) continue
+      const upstream = link.address !== null && /^wss?:\/\//.test(link.address)
+      for (const destination of upstream ? (outboxes?.destinations() ?? []) : [link.peerId]) outboxes?.reachable(destination)
+    }
+    openLinks.clear()
+    for (const id of open) openLinks.add(id)
+  }
 
   const startNode = async (): Promise<void> => {
     direct = createDirectLinks({
@@ -99,7 +142,8 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       onSent,
       onRelayed,
       prekey: () => messenger.signedPrekey(),
-      onLinksChanged: () => events.push({ type: 'links', links: mesh?.links() ?? [] }),
+      onLinksChanged: linksChanged,
+      onReachable: (destination) => outboxes?.reachable(destination),
       ...(c.inspect ? { inspect: c.inspect } : {}),
     })
     for (const relay of [...relays, ...(await messenger.contactRelays())]) {
@@ -107,12 +151,23 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       mesh.connect(relay)
     }
     await direct.start()
-    for (const outgoing of await messenger.outbox()) transmit(outgoing)
-    expire()
-    expiryTimer = c.clock.setTimeout(function again() {
-      expire()
-      expiryTimer = c.clock.setTimeout(again, EXPIRY_CHECK_MS)
-    }, EXPIRY_CHECK_MS)
+    outboxes = createOutboxes({
+      messenger,
+      clock: c.clock,
+      jitter: jitterFrom(c.random),
+      send: (bytes) => mesh?.send(bytes),
+      onStatus: statusEvents,
+      ...(c.outboxPolicy ? { policy: c.outboxPolicy } : {}),
+      ...(c.inspect ? { inspect: c.inspect } : {}),
+    })
+    await outboxes.restore()
+    // Messages an upgrade could not keep sendable, sealed again with their ids.
+    for (const done of await messenger.resendPending()) done.outgoing.forEach(enqueue)
+    pruneSeen()
+    pruneTimer = c.clock.setTimeout(function again() {
+      pruneSeen()
+      pruneTimer = c.clock.setTimeout(again, SEEN_PRUNE_MS)
+    }, SEEN_PRUNE_MS)
   }
 
   if (await messenger.load()) await startNode()
@@ -129,7 +184,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     async acceptOffer(code) {
       const { contact, outgoing } = await messenger.acceptOffer(code)
       events.push({ type: 'contact', contact })
-      transmit(outgoing)
+      enqueue(outgoing)
       return contact
     },
     contacts: () => messenger.contacts(),
@@ -139,6 +194,12 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       return contact
     },
     send,
+    async retry(contactId, messageIds) {
+      const { messages, outgoing } = await messenger.retry(contactId, messageIds)
+      statusEvents(messages)
+      outgoing.forEach(enqueue)
+      return messages
+    },
     history: (contactId, query) => messenger.history(contactId, query),
     async connect(relayUrl) {
       // ws:// and wss:// for relays; other schemes (mem:// in tests) when the host's transport has them.
@@ -166,7 +227,8 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     readReceipts: () => messenger.readReceipts(),
     setReadReceipts: (enabled) => messenger.setReadReceipts(enabled),
     async shutdown() {
-      if (expiryTimer !== null) c.clock.clearTimeout(expiryTimer)
+      if (pruneTimer !== null) c.clock.clearTimeout(pruneTimer)
+      outboxes?.stop()
       mesh?.stop()
       direct?.close()
       await receiving

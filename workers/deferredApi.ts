@@ -13,6 +13,7 @@ const METHODS = [
   'contacts',
   'setVerified',
   'send',
+  'retry',
   'history',
   'markRead',
   'readReceipts',

@@ -28,6 +28,8 @@ export interface MeshInit {
   /** A custodian acknowledged an envelope this node originated. */
   readonly onRelayed?: (messageId: string) => void
   readonly onLinksChanged?: () => void
+  /** A route to `destination` appeared (its announcements reached this node): its outbox may retry now. */
+  readonly onReachable?: (destination: string) => void
   /** Passed to createActor for the state visualizer (@statelyai/inspect). */
   readonly inspect?: (event: InspectionEvent) => void
   /** Sees every envelope a neighbour hands this node (tests check relays see no plaintext). */
@@ -73,6 +75,7 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
     ...(init.prekey ? { prekey: init.prekey } : {}),
     ...(init.onSent ? { onSent: init.onSent } : {}),
     ...(init.onRelayed ? { onRelayed: init.onRelayed } : {}),
+    ...(init.onReachable ? { onRouteUp: init.onReachable } : {}),
   })
   const tap = init.tap
   const linkPlane: DataPlane = tap

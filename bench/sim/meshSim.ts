@@ -227,7 +227,7 @@ export function runMeshSim(options: MeshSimOptions): MeshSimResult {
       const to = (from + rng.int(1, n - 1)) % n
       const id = rng.bytes(16)
       const bytes = encodeEnvelope({
-        header: { version: 1, id, destination: nodes[to]!.key, ttl, expiresAt: loop.now + 60 * 60_000 },
+        header: { version: 2, id, destination: nodes[to]!.key, ttl, attempt: 0, expiresAt: loop.now + 60 * 60_000 },
         body: rng.bytes(64),
       })
       const shortest = hopCounts(from, (x) => adjacency[x]!).get(to)

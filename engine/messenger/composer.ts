@@ -1,21 +1,24 @@
 /**
- * Outgoing texts: validated, packed in order into as few envelopes as their
- * plaintext budget allows (one ratchet step each), and made durable — session,
- * history, status index and outbox in one atomic write per envelope — before
- * anything is sent.
+ * Outgoing texts: validated, numbered into the conversation, packed in order
+ * into as few envelopes as their plaintext budget allows (one ratchet step
+ * each), and made durable — session, history, status index and outbox entry in
+ * one atomic write per envelope — before anything is sent. A failed message is
+ * sent again the same way, keeping its message id and its place in history.
  */
-import { toHex, utf8Encode } from '../bytes.ts'
+import { fromHex, toHex, utf8Encode } from '../bytes.ts'
 import type { Clock, Random, Store, StoreOp } from '../ports/index.ts'
 import { BATCH_ITEM_OVERHEAD, MAX_BATCH_MESSAGES, MESSAGE_ID_BYTES, encodeMessageBody, isWellFormedText } from '../wire/index.ts'
-import type { BatchedMessage, MessageBody, SenderProof } from '../wire/index.ts'
+import type { BatchedMessage, SenderProof } from '../wire/index.ts'
 import type { ContactBook } from './contactBook.ts'
-import { InvalidMessageError, UnknownContactError } from './errors.ts'
-import { encodeRecord, keys } from './records.ts'
+import { InvalidMessageError, NotRetriableError, UnknownContactError } from './errors.ts'
+import type { HistoryBook } from './historyBook.ts'
+import type { OutboxBook } from './outboxBook.ts'
+import { decodeRecord, encodeRecord } from './records.ts'
 import type { ContactRecord, MessageRecord } from './records.ts'
-import { outboxOp } from './sealer.ts'
+import { outboxRecord } from './sealer.ts'
 import type { Outgoing, Sealed } from './sealer.ts'
 import type { StatusBook } from './statusBook.ts'
-import type { MessageView } from './views.ts'
+import type { MessageStatus, MessageView } from './views.ts'
 
 export const MAX_TEXT_BYTES = 16_384
 /** Plaintext budget of one envelope: MAX_ENVELOPE_BODY less the largest session overhead, with room to spare. */
@@ -27,12 +30,23 @@ export interface ComposerDeps {
   readonly store: Store
   readonly book: ContactBook
   readonly status: StatusBook
+  readonly history: HistoryBook
+  readonly outbox: OutboxBook
   readonly seal: (contact: ContactRecord, items: readonly BatchedMessage[]) => Sealed
   readonly sender: () => SenderProof
   readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>
 }
 
-export type ComposeBatch = (contactId: string, texts: readonly string[]) => Promise<{ messages: MessageView[]; outgoing: Outgoing[] }>
+export interface Composed {
+  readonly messages: MessageView[]
+  readonly outgoing: Outgoing[]
+}
+
+export interface Composer {
+  compose(contactId: string, texts: readonly string[]): Promise<Composed>
+  /** Seals stored outgoing messages again (same ids, same history entries), back to queued. */
+  resend(contactId: string, messageIds: readonly string[], from: readonly MessageStatus[]): Promise<Composed>
+}
 
 function validate(text: string): void {
   if (text.trim().length === 0) throw new InvalidMessageError('A message cannot be empty.')
@@ -41,57 +55,104 @@ function validate(text: string): void {
   if (!isWellFormedText(text)) throw new InvalidMessageError('That message contains an invalid character.')
 }
 
-export function createComposer(d: ComposerDeps): ComposeBatch {
-  const { random, clock, store, book, status, seal, sender } = d
+/** Greedy packing, in order: as many messages per envelope as its plaintext budget holds. */
+function pack<T extends { item: BatchedMessage }>(entries: readonly T[]): T[][] {
+  const groups: T[][] = []
+  let group: T[] = []
+  let size = 0
+  for (const entry of entries) {
+    const bodySize = encodeMessageBody(entry.item.body).length + BATCH_ITEM_OVERHEAD
+    if (group.length > 0 && (size + bodySize > MAX_BATCH_PLAINTEXT || group.length === MAX_BATCH_MESSAGES)) {
+      groups.push(group)
+      group = []
+      size = 0
+    }
+    group.push(entry)
+    size += bodySize
+  }
+  if (group.length > 0) groups.push(group)
+  return groups
+}
 
-  const sealBatch = async (contact: ContactRecord, items: BatchedMessage[], now: number): Promise<{ records: MessageRecord[]; outgoing: Outgoing }> => {
+export function createComposer(d: ComposerDeps): Composer {
+  const { random, clock, store, book, status, history, outbox, seal, sender } = d
+
+  const contactOf = async (contactId: string): Promise<ContactRecord> => {
+    sender()
+    const contact = await book.get(contactId)
+    if (!contact) throw new UnknownContactError()
+    return contact
+  }
+  /** One envelope: seal, then session + history `writes` + index + outbox entry in one batch. */
+  const enqueue = async (contact: ContactRecord, items: BatchedMessage[], historyKeys: string[], writes: StoreOp[]): Promise<Outgoing> => {
     const sealed = seal(contact, items)
-    const records = items.map(({ id, body }): MessageRecord => ({
-      id: toHex(id),
-      contactId: contact.id,
-      direction: 'out',
-      text: body.type === 'text' ? body.text : '',
-      timestamp: now,
-      status: 'queued',
-    }))
-    const historyKeys = records.map((r) => keys.message(contact.id, now, r.id))
+    const messageIds = items.map((i) => toHex(i.id))
+    const entry = outbox.put(outboxRecord(sealed, messageIds, historyKeys, clock.now()))
     await store.batch([
       ...sealed.ops,
-      ...records.map((record, i): StoreOp => ({ type: 'set', key: historyKeys[i]!, value: encodeRecord(record) })),
-      ...status.index(sealed.outgoing.messageId, historyKeys, records.map((r) => r.id), sealed.expiresAt),
-      outboxOp(sealed.outgoing, historyKeys),
+      ...writes,
+      ...status.index(contact.id, sealed.outgoing.messageId, messageIds, historyKeys),
+      entry.op,
     ])
     sealed.commit()
-    return { records, outgoing: sealed.outgoing }
+    entry.commit()
+    return sealed.outgoing
   }
 
-  return (contactId, texts) =>
-    d.exclusive(async () => {
-      sender()
-      const contact = await book.get(contactId)
-      if (!contact) throw new UnknownContactError()
-      texts.forEach(validate)
-      const now = clock.now()
-      const messages: MessageRecord[] = []
-      const outgoing: Outgoing[] = []
-      // Greedy packing, in order: as many messages per envelope as its plaintext budget holds.
-      let items: BatchedMessage[] = []
-      let size = 0
-      const flush = async (): Promise<void> => {
-        const done = await sealBatch(contact, items, now)
-        messages.push(...done.records)
-        outgoing.push(done.outgoing)
-        items = []
-        size = 0
-      }
-      for (const text of texts) {
-        const body: MessageBody = { type: 'text', sender: sender(), sentAt: now, text }
-        const bodySize = encodeMessageBody(body).length + BATCH_ITEM_OVERHEAD
-        if (items.length > 0 && (size + bodySize > MAX_BATCH_PLAINTEXT || items.length === MAX_BATCH_MESSAGES)) await flush()
-        items.push({ id: random.bytes(MESSAGE_ID_BYTES), body })
-        size += bodySize
-      }
-      if (items.length > 0) await flush()
-      return { messages, outgoing }
-    })
+  return {
+    compose: (contactId, texts) =>
+      d.exclusive(async () => {
+        const contact = await contactOf(contactId)
+        texts.forEach(validate)
+        await outbox.reserve(contactId, texts.length)
+        const now = clock.now()
+        const entries = texts.map((text) => ({ item: { id: random.bytes(MESSAGE_ID_BYTES), body: { type: 'text' as const, sender: sender(), sentAt: now, text } } }))
+        const messages: MessageRecord[] = []
+        const outgoing: Outgoing[] = []
+        for (const group of pack(entries)) {
+          const drafts = group.map(({ item }): Omit<MessageRecord, 'seq'> => ({
+            id: toHex(item.id),
+            contactId,
+            direction: 'out',
+            text: item.body.text,
+            timestamp: now,
+            status: 'queued',
+          }))
+          const appended = await history.append(contactId, drafts)
+          outgoing.push(await enqueue(contact, group.map((g) => g.item), appended.historyKeys, appended.ops))
+          appended.commit()
+          messages.push(...appended.records)
+        }
+        return { messages, outgoing }
+      }),
+    resend: (contactId, messageIds, from) =>
+      d.exclusive(async () => {
+        const contact = await contactOf(contactId)
+        const found: { item: BatchedMessage; record: MessageRecord; key: string }[] = []
+        for (const id of messageIds) {
+          const entry = await status.find(id)
+          const bytes = entry?.historyKey ? await store.get(entry.historyKey) : undefined
+          const record = bytes ? decodeRecord<MessageRecord>('message', bytes) : undefined
+          if (!entry || entry.contactId !== contactId || !record || record.direction !== 'out') continue
+          if (!from.includes(record.status)) throw new NotRetriableError()
+          const body = { type: 'text' as const, sender: sender(), sentAt: record.timestamp, text: record.text }
+          found.push({ item: { id: fromHex(id), body }, record: stripFailure({ ...record, status: 'queued' }), key: entry.historyKey! })
+        }
+        if (found.length === 0) return { messages: [], outgoing: [] }
+        await outbox.reserve(contactId, found.length)
+        const messages: MessageRecord[] = []
+        const outgoing: Outgoing[] = []
+        for (const group of pack(found)) {
+          const writes = group.map((g): StoreOp => ({ type: 'set', key: g.key, value: encodeRecord(g.record) }))
+          outgoing.push(await enqueue(contact, group.map((g) => g.item), group.map((g) => g.key), writes))
+          messages.push(...group.map((g) => g.record))
+        }
+        return { messages, outgoing }
+      }),
+  }
+}
+
+function stripFailure(record: MessageRecord): MessageRecord {
+  const { failure: _failure, ...rest } = record
+  return rest
 }

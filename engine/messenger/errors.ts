@@ -42,3 +42,22 @@ export class CorruptRecordError extends SovereignError {
     super('CorruptRecordError', `A stored ${kind} record could not be read.`)
   }
 }
+
+/** A destination's outbox holds as many undelivered messages as it may: nothing was queued. */
+export class OutboxFullError extends SovereignError {
+  readonly limit: number
+  constructor(limit: number) {
+    super(
+      'OutboxFullError',
+      `${limit} messages are already waiting for this contact. Nothing was sent; try again once some are delivered.`,
+    )
+    this.limit = limit
+  }
+}
+
+/** Only a failed message can be retried. */
+export class NotRetriableError extends SovereignError {
+  constructor() {
+    super('NotRetriableError', 'Only a message that failed can be sent again.')
+  }
+}

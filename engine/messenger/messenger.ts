@@ -16,21 +16,29 @@ import { decodeIdentity, encodeIdentity, generateIdentity, shortFingerprint } fr
 import { decodeOffer, encodeOffer } from '../offer/index.ts'
 import type { Clock, Crypto, Random, Store, StoreOp } from '../ports/index.ts'
 import type { PublicSignedPrekey } from '../session/index.ts'
-import { MESSAGE_ID_BYTES, decodeEnvelope, decodeMessageBatch, envelopeAssociatedData } from '../wire/index.ts'
+import { MESSAGE_ID_BYTES } from '../wire/index.ts'
 import type { Envelope, MessageBody } from '../wire/index.ts'
 import { createComposer } from './composer.ts'
+import type { Composed } from './composer.ts'
 import { createContactBook } from './contactBook.ts'
 import { normalizeDisplayName } from './displayName.ts'
-import { InvalidMessageError, NoProfileError, ProfileExistsError, SenderProofError, UnknownContactError } from './errors.ts'
+import { InvalidMessageError, NoProfileError, ProfileExistsError, UnknownContactError } from './errors.ts'
+import { createHistoryBook } from './historyBook.ts'
+import { createOutboxBook } from './outboxBook.ts'
+import { createReceiver, noEffects } from './receiver.ts'
+import type { Effects } from './receiver.ts'
 import { decodeRecord, encodeRecord, keys } from './records.ts'
-import type { MessageRecord, OutboxRecord, ProfileRecord, SettingsRecord } from './records.ts'
-import { createSealer, outboxOp } from './sealer.ts'
+import type { MessageRecord, OutboxRecord, ProfileRecord, SeenRecord, SettingsRecord } from './records.ts'
+import { createSealer, outboxRecord } from './sealer.ts'
 import type { FreshPrekey, Outgoing } from './sealer.ts'
 import { createSessionBook } from './sessionBook.ts'
 import { createStatusBook } from './statusBook.ts'
-import type { ContactView, EngineEvent, HistoryQuery, MessageView, ProfileView } from './views.ts'
+import type { ContactView, EngineEvent, HistoryQuery, MessageStatus, MessageView, ProfileView } from './views.ts'
 
 export type { Outgoing } from './sealer.ts'
+export type { Effects } from './receiver.ts'
+export type { Composed } from './composer.ts'
+export { DEFAULT_OUTBOX_LIMIT } from './outboxBook.ts'
 export { DEFAULT_TTL, MESSAGE_LIFETIME_MS } from './sealer.ts'
 export { MAX_BATCH_PLAINTEXT, MAX_TEXT_BYTES } from './composer.ts'
 
@@ -41,17 +49,8 @@ export interface MessengerComponents {
   readonly store: Store
   /** A contact's signed prekey as routing announcements last carried it (fresher than their offer's). */
   readonly freshPrekey?: FreshPrekey
-}
-
-/** What one incoming envelope (or a local action) caused. */
-export interface Effects {
-  readonly events: EngineEvent[]
-  /** Envelopes to send in answer (read receipts). */
-  readonly replies: Outgoing[]
-  /** Messages to acknowledge with a delivered receipt: call `acknowledge` after showing them. */
-  readonly receipts: { readonly contactId: string; readonly ids: Uint8Array[] }[]
-  /** Link signalling a contact sent (WebRTC), by contact id. */
-  readonly signals: { readonly from: string; readonly signal: Uint8Array }[]
+  /** Undelivered messages one destination may hold (default DEFAULT_OUTBOX_LIMIT). */
+  readonly outboxLimit?: number
 }
 
 export interface Messenger {
@@ -72,29 +71,35 @@ export interface Messenger {
   setVerified(contactId: string, verified: boolean): Promise<ContactView>
   compose(contactId: string, text: string): Promise<{ message: MessageView; outgoing: Outgoing }>
   /** Several texts to one contact, sealed together in as few envelopes as fit; durable before it returns. */
-  composeBatch(contactId: string, texts: readonly string[]): Promise<{ messages: MessageView[]; outgoing: Outgoing[] }>
-  /** An envelope left this device: drop it from the outbox; its messages are sent. */
-  markSent(envelopeId: string): Promise<MessageView[]>
+  composeBatch(contactId: string, texts: readonly string[]): Promise<Composed>
+  /** An envelope left this device: its messages are sent (it stays in the outbox until a receipt covers it). */
+  markSent(destination: string, envelopeId: string): Promise<MessageView[]>
   /** A custodian acknowledged an envelope: its messages are relayed. */
-  markRelayed(envelopeId: string): Promise<MessageView[]>
-  /** Envelopes stored but not yet sent (after a restart, say), oldest first. */
-  outbox(): Promise<Outgoing[]>
+  markRelayed(destination: string, envelopeId: string): Promise<MessageView[]>
+  /** Persists how many times an envelope was transmitted (the outbox bounds attempts across restarts). */
+  recordAttempt(destination: string, envelopeId: string, attempts: number): Promise<void>
+  /** The outbox gave up on an envelope: its messages fail with `reason`; the user may send them again. */
+  fail(destination: string, envelopeId: string, reason: string): Promise<MessageView[]>
+  /** Sends failed messages again: same ids, same place in history, a fresh envelope. */
+  retry(contactId: string, messageIds: readonly string[]): Promise<Composed>
+  /** Messages an upgrade left without a sendable envelope, sealed again (run once after load). */
+  resendPending(): Promise<Composed[]>
+  /** Envelopes waiting for their receipt (after a restart, say), oldest first. */
+  outbox(): Promise<OutboxRecord[]>
   /** Opens an envelope addressed to this node. */
   receive(envelope: Envelope): Promise<Effects>
   /** The user saw a conversation: its incoming messages are read; a read receipt goes out if enabled. */
   markRead(contactId: string): Promise<Effects>
   readReceipts(): Promise<boolean>
   setReadReceipts(enabled: boolean): Promise<void>
-  /** Outgoing messages past their expiry and never delivered become failed ('expired'). */
-  expire(): Promise<MessageView[]>
+  /** Forgets seen-envelope records that can no longer be redelivered; returns how many. */
+  pruneSeen(): Promise<number>
   /** Seals the delivered receipt for stored messages (see Effects.receipts). */
   acknowledge(contactId: string, ids: readonly Uint8Array[]): Promise<Outgoing>
   /** Seals link signalling to a contact; not stored (a stale offer is useless). */
   signal(contactId: string, signal: Uint8Array): Promise<Outgoing>
   history(contactId: string, query?: HistoryQuery): Promise<MessageView[]>
 }
-
-const noEffects = (): Effects => ({ events: [], replies: [], signals: [], receipts: [] })
 
 export function createMessenger(c: MessengerComponents): Messenger {
   const { crypto, random, clock, store } = c
@@ -115,12 +120,21 @@ export function createMessenger(c: MessengerComponents): Messenger {
   const book = createContactBook(crypto, store, () => requireIdentity().signingKey.publicKey, () => clock.now())
   const sessions = createSessionBook(crypto, random, store, requireIdentity)
   const status = createStatusBook(store)
+  const history = createHistoryBook(store)
+  const outbox = createOutboxBook(store, c.outboxLimit)
   const seal = createSealer(random, clock, sessions, c.freshPrekey)
   const sender = (): { identity: Uint8Array; binding: Uint8Array } => {
     const id = requireIdentity()
     return { identity: id.signingKey.publicKey, binding: id.binding }
   }
-  const composeBatch = createComposer({ random, clock, store, book, status, seal, sender, exclusive })
+  const composer = createComposer({ random, clock, store, book, status, history, outbox, seal, sender, exclusive })
+  const receive = createReceiver({ clock, store, book, sessions, status, history, outbox, self: () => requireIdentity().signingKey.publicKey })
+  /** Runs `fn` on an envelope's outbox entry, if it is still waiting; under `exclusive` so a receipt cannot race it. */
+  const withEntry = <T>(destination: string, envelopeId: string, empty: T, fn: (entry: OutboxRecord) => Promise<T>): Promise<T> =>
+    exclusive(async () => {
+      const entry = await outbox.get(destination, envelopeId)
+      return entry ? fn(entry) : empty
+    })
   const toProfileView = (record: ProfileRecord, id: Identity): ProfileView => ({
     displayName: record.displayName,
     id: toHex(id.signingKey.publicKey),
@@ -128,12 +142,16 @@ export function createMessenger(c: MessengerComponents): Messenger {
   })
   const statusEvents = (records: readonly MessageRecord[]): EngineEvent[] =>
     records.map((r) => ({ type: 'messageStatus', id: r.id, contactId: r.contactId, status: r.status }))
-  /** Seals and stores a body that has no history entry of its own (intro, receipt); the caller holds `exclusive`. */
+  /**
+   * Seals a control body (receipt, signal) and stores only the session step: it
+   * is sent once, never queued — a lost delivered receipt is sent again when the
+   * sender retries. The caller holds `exclusive`.
+   */
   const sealControl = async (contactId: string, body: MessageBody): Promise<Outgoing> => {
     const contact = await book.get(contactId)
     if (!contact) throw new UnknownContactError()
     const sealed = seal(contact, [{ id: random.bytes(MESSAGE_ID_BYTES), body }])
-    await store.batch([...sealed.ops, outboxOp(sealed.outgoing, [])])
+    await store.batch(sealed.ops)
     sealed.commit()
     return sealed.outgoing
   }
@@ -198,10 +216,15 @@ export function createMessenger(c: MessengerComponents): Messenger {
         reset?.commit()
         const intro: MessageBody = { type: 'intro', sender: sender(), sentAt: clock.now(), displayName: mine.displayName, relays: [] }
         // The bundle is checked (binding and prekey signature) when the session starts here.
-        const sealed = seal(learned.record, [{ id: random.bytes(MESSAGE_ID_BYTES), body: intro }])
+        const introId = random.bytes(MESSAGE_ID_BYTES)
+        const sealed = seal(learned.record, [{ id: introId, body: intro }])
         const contactOp: StoreOp = { type: 'set', key: keys.contact(learned.record.id), value: encodeRecord(learned.record) }
-        await store.batch([...(reset?.ops ?? []), contactOp, ...sealed.ops, outboxOp(sealed.outgoing, [])])
+        // The intro waits in the outbox like a message: the contact learns who we are only from it.
+        const entry = outbox.put(outboxRecord(sealed, [toHex(introId)], [], clock.now()))
+        const index = status.index(learned.record.id, sealed.outgoing.messageId, [toHex(introId)], [null])
+        await store.batch([...(reset?.ops ?? []), contactOp, ...sealed.ops, ...index, entry.op])
         sealed.commit()
+        entry.commit()
         return { contact: book.view(learned.record), outgoing: sealed.outgoing }
       }),
     contacts: async () => (await book.list()).map(book.view),
@@ -210,92 +233,60 @@ export function createMessenger(c: MessengerComponents): Messenger {
     },
     setVerified: async (contactId, verified) => book.view(await book.setVerified(contactId, verified)),
     async compose(contactId, text) {
-      const { messages, outgoing } = await composeBatch(contactId, [text])
+      const { messages, outgoing } = await composer.compose(contactId, [text])
       return { message: messages[0]!, outgoing: outgoing[0]! }
     },
-    composeBatch,
-    async markSent(envelopeId) {
-      const change = await status.advanceEnvelope(envelopeId, 'sent')
-      await store.batch([...change.ops, { type: 'delete', key: keys.outbox(envelopeId) }])
-      return change.records
-    },
-    async markRelayed(envelopeId) {
-      const change = await status.advanceEnvelope(envelopeId, 'relayed')
-      if (change.ops.length > 0) await store.batch(change.ops)
-      return change.records
-    },
-    async outbox() {
-      const out: { outgoing: Outgoing; expiresAt: number }[] = []
-      for (const k of await store.keys(keys.outboxPrefix)) {
-        const bytes = await store.get(k)
-        if (!bytes) continue
-        const entry = decodeRecord<OutboxRecord>('outbox', bytes)
-        const envelope = fromHex(entry.envelope)
-        const { header } = decodeEnvelope(envelope)
-        out.push({ outgoing: { messageId: entry.messageId, destination: toHex(header.destination), bytes: envelope }, expiresAt: header.expiresAt })
-      }
-      // Keys sort by the random envelope id; every envelope expires a fixed
-      // MESSAGE_LIFETIME_MS after it was sealed, so expiry order is age order.
-      return out.sort((a, b) => a.expiresAt - b.expiresAt).map((o) => o.outgoing)
-    },
-    receive: (envelope) =>
-      exclusive(async () => {
-        const id = requireIdentity()
-        if (!equals(envelope.header.destination, id.signingKey.publicKey)) return noEffects()
-        if (envelope.header.expiresAt < clock.now()) return noEffects()
-        // Decrypt → store session state, contact and plaintext in one atomic write → events.
-        let opened: ReturnType<typeof sessions.decrypt>
-        try {
-          opened = sessions.decrypt(envelope.body, envelopeAssociatedData(envelope.header))
-        } catch (error) {
-          // Its message key is gone: it was decrypted (and shown) already.
-          if ((error as Error).name === 'DuplicateOrExpiredError') return noEffects()
-          throw error
-        }
-        const { sender: peer, plaintext } = opened.value
-        const items = decodeMessageBatch(plaintext)
-        if (items.some((item) => !equals(item.body.sender.identity, peer.identity))) throw new SenderProofError()
-        const intro = items.map((item) => item.body).find((body) => body.type === 'intro')
-        const named = intro?.type === 'intro' ? intro : null
-        const learned = await book.learn(peer, named?.displayName ?? null, named?.relays ?? [])
-        const contactId = learned.record.id
-        const ops: StoreOp[] = [...opened.ops, ...(learned.op ? [learned.op] : [])]
-        const effects: Effects = { ...noEffects(), events: learned.op ? [{ type: 'contact', contact: book.view(learned.record) }] : [] }
-        const delivered: Uint8Array[] = []
-        for (const { id: itemId, body } of items) {
-          if (body.type === 'signal') effects.signals.push({ from: contactId, signal: body.signal })
-          if (body.type === 'receipt') {
-            const change = await status.advanceMessages(body.ids.map(toHex), body.kind)
-            ops.push(...change.ops)
-            effects.events.push(...statusEvents(change.records))
-          }
-          if (body.type !== 'text') continue
-          delivered.push(itemId)
-          const messageId = toHex(itemId)
-          const historyKey = keys.message(contactId, body.sentAt, messageId)
-          // A message redelivered in another envelope maps to the same key: shown once.
-          if (await store.get(historyKey)) continue
-          const record: MessageRecord = { id: messageId, contactId, direction: 'in', text: body.text, timestamp: body.sentAt, status: 'received' }
-          ops.push({ type: 'set', key: historyKey, value: encodeRecord(record) })
-          effects.events.push({ type: 'message', message: record })
-        }
-        await store.batch(ops)
-        opened.commit()
-        // Only a receipt moves the sender's message to delivered: due now that it is stored.
-        if (delivered.length > 0) effects.receipts.push({ contactId, ids: delivered })
-        return effects
+    composeBatch: composer.compose,
+    markSent: (destination, envelopeId) =>
+      withEntry(destination, envelopeId, [], async (entry) => {
+        const change = await status.advance(entry.historyKeys, 'sent')
+        if (change.ops.length > 0) await store.batch(change.ops)
+        return change.records
       }),
+    markRelayed: (destination, envelopeId) =>
+      withEntry(destination, envelopeId, [], async (entry) => {
+        const change = await status.advance(entry.historyKeys, 'relayed')
+        await store.batch([...change.ops, ...(entry.relayed ? [] : [outbox.update({ ...entry, relayed: true })])])
+        return change.records
+      }),
+    recordAttempt: (destination, envelopeId, attempts) =>
+      withEntry(destination, envelopeId, undefined, async (entry) => {
+        if (attempts > entry.attempts) await store.batch([outbox.update({ ...entry, attempts })])
+      }),
+    fail: (destination, envelopeId, reason) =>
+      withEntry(destination, envelopeId, [], async (entry) => {
+        const change = await status.advance(entry.historyKeys, 'failed', reason)
+        const removal = outbox.remove(entry)
+        await store.batch([...change.ops, removal.op])
+        removal.commit()
+        return change.records
+      }),
+    retry: (contactId, messageIds) => composer.resend(contactId, messageIds, ['failed']),
+    async resendPending() {
+      const markers = await store.keys(keys.resendPrefix)
+      const byContact = new Map<string, string[]>()
+      for (const key of markers) {
+        const [, contactId, messageId] = key.split('/')
+        if (contactId && messageId) byContact.set(contactId, [...(byContact.get(contactId) ?? []), messageId])
+      }
+      const done: Composed[] = []
+      for (const [contactId, ids] of byContact) {
+        // Anything not yet delivered; a message the recipient already has is shown there once (same id).
+        done.push(await composer.resend(contactId, ids, ['queued', 'sent', 'relayed', 'failed']).catch(() => ({ messages: [], outgoing: [] })))
+        await store.batch(ids.map((id): StoreOp => ({ type: 'delete', key: keys.resend(contactId, id) })))
+      }
+      return done
+    },
+    outbox: () => outbox.load(),
+    receive: (envelope) => exclusive(() => receive(envelope)),
     markRead: (contactId) =>
       exclusive(async () => {
         const effects = noEffects()
-        const unread: MessageRecord[] = []
-        for (const key of await store.keys(keys.messagePrefix(contactId))) {
-          const bytes = await store.get(key)
-          const record = bytes && decodeRecord<MessageRecord>('message', bytes)
-          if (record && record.direction === 'in' && record.status === 'received') unread.push({ ...record, status: 'read' })
-        }
+        const since = await history.unreadSince(contactId)
+        const unread = since.records.map((r): MessageRecord => ({ ...r, status: 'read' }))
+        await store.batch([...unread.map((r): StoreOp => ({ type: 'set', key: keys.message(contactId, r.seq), value: encodeRecord(r) })), since.mark])
+        since.commit()
         if (unread.length === 0) return effects
-        await store.batch(unread.map((r): StoreOp => ({ type: 'set', key: keys.message(contactId, r.timestamp, r.id), value: encodeRecord(r) })))
         effects.events.push(...statusEvents(unread))
         if ((await settings()).readReceipts) {
           for (let i = 0; i < unread.length; i += 256) {
@@ -310,16 +301,15 @@ export function createMessenger(c: MessengerComponents): Messenger {
       const record: SettingsRecord = { ...(await settings()), readReceipts: enabled }
       await store.set(keys.settings, encodeRecord(record))
     },
-    async expire() {
-      const failed: MessageRecord[] = []
-      for (const envelopeId of await status.expiredEnvelopes(clock.now())) {
-        const change = await status.advanceEnvelope(envelopeId, 'failed')
-        const records = change.records.map((r): MessageRecord => ({ ...r, failure: 'expired' }))
-        const ops = records.map((r): StoreOp => ({ type: 'set', key: keys.message(r.contactId, r.timestamp, r.id), value: encodeRecord(r) }))
-        await store.batch([...ops, ...change.ops.filter((op) => op.type === 'delete'), { type: 'delete', key: keys.outbox(envelopeId) }])
-        failed.push(...records)
+    async pruneSeen() {
+      const now = clock.now()
+      const stale: StoreOp[] = []
+      for (const key of await store.keys(keys.seenPrefix)) {
+        const bytes = await store.get(key)
+        if (bytes && decodeRecord<SeenRecord>('seen envelope', bytes).expiresAt < now) stale.push({ type: 'delete', key })
       }
-      return failed
+      if (stale.length > 0) await store.batch(stale)
+      return stale.length
     },
     acknowledge: (contactId, ids) =>
       exclusive(() => sealControl(contactId, { type: 'receipt', sender: sender(), sentAt: clock.now(), kind: 'delivered', ids })),
@@ -332,13 +322,6 @@ export function createMessenger(c: MessengerComponents): Messenger {
         sealed.commit()
         return sealed.outgoing
       }),
-    async history(contactId, query = {}) {
-      const limit = Math.min(Math.max(query.limit ?? 50, 1), 500)
-      const before = query.before ?? Number.POSITIVE_INFINITY
-      const all = await store.keys(keys.messagePrefix(contactId))
-      const page = all.filter((k) => Number(k.split('/')[2]) < before).slice(-limit)
-      const records = await Promise.all(page.map((k) => store.get(k)))
-      return records.filter((b): b is Uint8Array => b !== undefined).map((b) => decodeRecord<MessageRecord>('message', b))
-    },
+    history: (contactId, query = {}) => history.page(contactId, query.before, query.limit),
   }
 }

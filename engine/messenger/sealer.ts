@@ -11,7 +11,6 @@ import { ENVELOPE_VERSION, MESSAGE_ID_BYTES, encodeEnvelope, encodeMessageBatch,
 import type { BatchedMessage, EnvelopeHeader } from '../wire/index.ts'
 import { InvalidMessageError } from './errors.ts'
 import type { ContactRecord, OutboxRecord } from './records.ts'
-import { encodeRecord, keys } from './records.ts'
 import type { SessionBook } from './sessionBook.ts'
 
 /** Bytes to hand to the mesh, addressed to `destination` (hex identity). */
@@ -20,6 +19,8 @@ export interface Outgoing {
   readonly messageId: string
   readonly destination: string
   readonly bytes: Uint8Array
+  /** When relays and the recipient stop accepting it. */
+  readonly expiresAt: number
 }
 
 export interface Sealed {
@@ -62,17 +63,32 @@ export function createSealer(
       id: random.bytes(MESSAGE_ID_BYTES),
       destination: fromHex(contact.id),
       ttl: DEFAULT_TTL,
+      attempt: 0,
       expiresAt: clock.now() + MESSAGE_LIFETIME_MS,
     }
     const staged = sessions.encrypt(contact.id, () => bundleOf(contact, fresh), encodeMessageBatch(items), envelopeAssociatedData(header))
     const bytes = encodeEnvelope({ header, body: staged.value })
-    const outgoing = { messageId: toHex(header.id), destination: contact.id, bytes }
+    const outgoing = { messageId: toHex(header.id), destination: contact.id, bytes, expiresAt: header.expiresAt }
     return { outgoing, expiresAt: header.expiresAt, ops: staged.ops, commit: staged.commit }
   }
 }
 
-/** The op that keeps an envelope until it has left this device. */
-export function outboxOp(outgoing: Outgoing, historyKeys: readonly string[]): StoreOp {
-  const entry: OutboxRecord = { messageId: outgoing.messageId, historyKeys, envelope: toHex(outgoing.bytes) }
-  return { type: 'set', key: keys.outbox(outgoing.messageId), value: encodeRecord(entry) }
+/** The outbox entry that keeps an envelope until a receipt covers it; attempts start at 0. */
+export function outboxRecord(
+  sealed: Sealed,
+  messageIds: readonly string[],
+  historyKeys: readonly string[],
+  queuedAt: number,
+): OutboxRecord {
+  return {
+    envelopeId: sealed.outgoing.messageId,
+    destination: sealed.outgoing.destination,
+    envelope: toHex(sealed.outgoing.bytes),
+    messageIds,
+    historyKeys,
+    queuedAt,
+    expiresAt: sealed.expiresAt,
+    attempts: 0,
+    relayed: false,
+  }
 }

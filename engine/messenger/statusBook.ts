@@ -1,11 +1,13 @@
 /**
  * Delivery status of outgoing messages. A status only moves forward
  * (queued → sent → relayed → delivered → read); failed ends a message that was
- * never delivered. Only an end-to-end receipt moves a message to delivered.
+ * never delivered, until the user sends it again. Only an end-to-end receipt
+ * moves a message to delivered, and only a receipt from the contact the message
+ * went to.
  */
 import type { Store, StoreOp } from '../ports/index.ts'
 import { decodeRecord, encodeRecord, keys } from './records.ts'
-import type { EnvelopeRecord, MessageRecord } from './records.ts'
+import type { MessageIndex, MessageRecord } from './records.ts'
 import type { MessageStatus } from './views.ts'
 
 const RANK: Record<MessageStatus, number> = {
@@ -30,19 +32,28 @@ export interface StatusChange {
   readonly ops: StoreOp[]
 }
 
+export interface Acknowledged extends StatusChange {
+  /** Envelopes the acknowledged messages travelled in (outbox entries a delivered receipt completes). */
+  readonly envelopeIds: string[]
+}
+
 export interface StatusBook {
-  /** Ops that index a new outgoing envelope and its messages. */
-  index(envelopeId: string, historyKeys: readonly string[], messageIds: readonly string[], expiresAt: number): StoreOp[]
-  /** Moves the messages of an envelope forward (sent, relayed). */
-  advanceEnvelope(envelopeId: string, to: MessageStatus): Promise<StatusChange>
-  /** Moves messages found by id forward (delivered, read from receipts). */
-  advanceMessages(messageIds: readonly string[], to: MessageStatus, failure?: string): Promise<StatusChange>
-  /** Outgoing envelopes past their expiry. */
-  expiredEnvelopes(now: number): Promise<string[]>
+  /** Ops that index outgoing messages: id → history entry and carrying envelope. */
+  index(contactId: string, envelopeId: string, messageIds: readonly string[], historyKeys: readonly (string | null)[]): StoreOp[]
+  /** Moves the given history entries forward (sent, relayed, failed). */
+  advance(historyKeys: readonly string[], to: MessageStatus, failure?: string): Promise<StatusChange>
+  /** Moves messages that `contactId` acknowledged forward (delivered, read from receipts); ids of other contacts' messages are ignored. */
+  acknowledge(contactId: string, messageIds: readonly string[], to: MessageStatus): Promise<Acknowledged>
+  /** The index entry of a message id, if any. */
+  find(messageId: string): Promise<MessageIndex | undefined>
 }
 
 export function createStatusBook(store: Store): StatusBook {
-  const advanceKeys = async (historyKeys: readonly string[], to: MessageStatus, failure?: string): Promise<StatusChange> => {
+  const find = async (messageId: string): Promise<MessageIndex | undefined> => {
+    const bytes = await store.get(keys.messageIndex(messageId))
+    return bytes ? decodeRecord<MessageIndex>('message index', bytes) : undefined
+  }
+  const advance = async (historyKeys: readonly string[], to: MessageStatus, failure?: string): Promise<StatusChange> => {
     const records: MessageRecord[] = []
     const ops: StoreOp[] = []
     for (const key of historyKeys) {
@@ -57,36 +68,25 @@ export function createStatusBook(store: Store): StatusBook {
     return { records, ops }
   }
   return {
-    index(envelopeId, historyKeys, messageIds, expiresAt) {
-      const envelope: EnvelopeRecord = { historyKeys, expiresAt }
-      return [
-        { type: 'set', key: keys.envelope(envelopeId), value: encodeRecord(envelope) },
-        ...messageIds.map((id, i): StoreOp => ({ type: 'set', key: keys.messageIndex(id), value: encodeRecord({ historyKey: historyKeys[i] }) })),
-      ]
+    index(contactId, envelopeId, messageIds, historyKeys) {
+      return messageIds.map((id, i): StoreOp => {
+        const entry: MessageIndex = { contactId, historyKey: historyKeys[i] ?? null, envelopeId }
+        return { type: 'set', key: keys.messageIndex(id), value: encodeRecord(entry) }
+      })
     },
-    async advanceEnvelope(envelopeId, to) {
-      const bytes = await store.get(keys.envelope(envelopeId))
-      if (!bytes) return { records: [], ops: [] }
-      const change = await advanceKeys(decodeRecord<EnvelopeRecord>('envelope', bytes).historyKeys, to)
-      // A delivered or failed envelope needs no more tracking.
-      if (to === 'failed') change.ops.push({ type: 'delete', key: keys.envelope(envelopeId) })
-      return change
-    },
-    async advanceMessages(messageIds, to, failure) {
+    advance,
+    async acknowledge(contactId, messageIds, to) {
       const historyKeys: string[] = []
+      const envelopeIds = new Set<string>()
       for (const id of messageIds) {
-        const bytes = await store.get(keys.messageIndex(id))
-        if (bytes) historyKeys.push(decodeRecord<{ historyKey: string }>('message index', bytes).historyKey)
+        const entry = await find(id)
+        // A receipt speaks only for messages sent to its sender.
+        if (!entry || entry.contactId !== contactId) continue
+        if (entry.historyKey !== null) historyKeys.push(entry.historyKey)
+        if (entry.envelopeId !== undefined) envelopeIds.add(entry.envelopeId)
       }
-      return advanceKeys(historyKeys, to, failure)
+      return { ...(await advance(historyKeys, to)), envelopeIds: [...envelopeIds] }
     },
-    async expiredEnvelopes(now) {
-      const out: string[] = []
-      for (const key of await store.keys('env/')) {
-        const bytes = await store.get(key)
-        if (bytes && decodeRecord<EnvelopeRecord>('envelope', bytes).expiresAt < now) out.push(key.slice('env/'.length))
-      }
-      return out
-    },
+    find,
   }
 }

@@ -45,6 +45,8 @@ export interface MessageView {
   readonly text: string
   /** Sender's clock, ms since epoch. */
   readonly timestamp: number
+  /** Position in this device's copy of the conversation (0, 1, 2 …): the cursor for older pages. */
+  readonly seq: number
   readonly status: MessageStatus
   /** Why a message failed ('expired'), for the UI to show; absent otherwise. */
   readonly failure?: string
@@ -74,7 +76,7 @@ export type EngineEvent =
   | { readonly type: 'links'; readonly links: readonly LinkView[] }
 
 export interface HistoryQuery {
-  /** Only messages strictly older than this timestamp. */
+  /** Only messages before this position (a message's `seq`): the next older page. */
   readonly before?: number
   /** Page size, default 50, at most 500. */
   readonly limit?: number

@@ -8,6 +8,7 @@ import { toHex } from '../bytes.ts'
 import type { Identity } from '../identity/index.ts'
 import type { Clock, Crypto } from '../ports/index.ts'
 import type { PublicSignedPrekey } from '../session/index.ts'
+import { MESSAGE_ID_BYTES } from '../wire/index.ts'
 import type { Envelope, LinkFrame } from '../wire/index.ts'
 import { isAnnouncementError } from './errors.ts'
 import { createForwarder } from './forwarder.ts'
@@ -32,6 +33,8 @@ export interface DataPlaneInit {
   readonly onSent?: (envelopeId: string) => void
   /** A custodian acknowledged an envelope this node originated. */
   readonly onRelayed?: (envelopeId: string) => void
+  /** A route to `destination` appeared: what this node queues for it may go now. */
+  readonly onRouteUp?: (destination: string) => void
   readonly announceIntervalMs?: number
 }
 
@@ -54,8 +57,15 @@ export interface DataPlane {
 /** Ids remembered for acks (originated here, or the neighbour each came from). */
 const MAX_REMEMBERED = 20_000
 const MAX_ACK_IDS = 1_024
+/** Envelope layout (engine/wire/envelope.ts, v2 as v1): version u8, then the id. */
+const ID_END = 1 + MESSAGE_ID_BYTES
+
+/** Hex message id of envelope bytes, '' when too short to carry one (the forwarder drops those). */
+const idOf = (bytes: Uint8Array): string => (bytes.length > ID_END ? toHex(bytes.subarray(1, ID_END)) : '')
 
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  // Re-inserted, not updated in place: a retry refreshes its id, so the oldest id is evicted first.
+  map.delete(key)
   map.set(key, value)
   if (map.size > MAX_REMEMBERED) map.delete(map.keys().next().value as string)
 }
@@ -89,7 +99,9 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     ...(init.announceIntervalMs ? { announceIntervalMs: init.announceIntervalMs } : {}),
     // A new route may reach mail held for that destination.
     onRouteChange: (destination, nextHop) => {
-      if (nextHop !== null) forwarder.retry(destination)
+      if (nextHop === null) return
+      forwarder.retry(destination)
+      init.onRouteUp?.(destination)
     },
   })
   const sendFrames = (frames: readonly Outgoing[]): void => {
@@ -111,8 +123,8 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     },
     envelopes(peerId, envelopes) {
       for (const bytes of envelopes) {
-        // Envelope layout (engine/wire/envelope.ts): version u8, then the 16-byte id.
-        const id = bytes.length > 17 ? toHex(bytes.subarray(1, 17)) : ''
+        const id = idOf(bytes)
+        // Retries share the id: an ack goes back to whichever neighbour sent the latest attempt.
         if (forwarder.route(bytes, peerId) === 'forwarded' && id) remember(cameFrom, id, peerId)
       }
     },
@@ -137,7 +149,8 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       }
     },
     send(bytes) {
-      if (bytes.length > 17) remember(originated, toHex(bytes.subarray(1, 17)), true)
+      const id = idOf(bytes)
+      if (id) remember(originated, id, true)
       return forwarder.route(bytes, null)
     },
     tick(now) {

@@ -3,9 +3,15 @@
  * through `route`. It is delivered locally when addressed to this node, else sent
  * to the destination when it is a neighbour, else to the next hop the router
  * chose (DESIGN.md §5), else to an upstream relay, else held (custody) until a
- * route appears. Duplicates (by message id) are dropped, and every hop
- * decrements the TTL. Pure data plus the hops' `send`, so the simulator and the
- * tests drive the very same code.
+ * route appears. Every hop decrements the TTL. Pure data plus the hops' `send`,
+ * so the simulator and the tests drive the very same code.
+ *
+ * Duplicates: a copy from a neighbour passes only when its attempt (the
+ * envelope's retransmission counter) is above every attempt of its id seen
+ * recently (`seenWindowMs`). So a loop copy (same attempt) and a stale retry that
+ * arrives late (lower attempt) are dropped, while a sender's retry passes each
+ * node once per attempt. This node's own envelopes are dropped only as exact
+ * repeats of an attempt it already routed: its outbox decides what to resend.
  */
 import { equals, toHex } from '../bytes.ts'
 import type { Clock } from '../ports/index.ts'
@@ -113,7 +119,7 @@ export function createForwarder(init: ForwarderInit): Forwarder {
       const now = init.clock.now()
       const { header } = envelope
       const id = toHex(header.id)
-      if (header.expiresAt < now || !seen.add(id, now)) {
+      if (header.expiresAt < now || !seen.add(id, header.attempt, now, from === null ? 'exact' : 'newer')) {
         counts.dropped++
         return 'dropped'
       }
@@ -136,16 +142,20 @@ export function createForwarder(init: ForwarderInit): Forwarder {
         }
         out = decrementTtl(bytes)
       }
-      const held: HeldEnvelope = { bytes: out, expiresAt: header.expiresAt, localId: from === null ? id : null, from }
+      const held: HeldEnvelope = { id, bytes: out, expiresAt: header.expiresAt, localId: from === null ? id : null, from }
       const hop = nextHop(destination, from)
       if (hop) {
         transmit(hop, held)
         return 'forwarded'
       }
-      if (!mailbox.hold(destination, held)) {
+      const result = mailbox.hold(destination, held)
+      if (result === 'full') {
         counts.dropped++
         return 'dropped'
       }
+      // A retry replaced the copy held before: that one is dropped, so held + dropped still adds up.
+      if (result === 'replaced') counts.dropped++
+      // Acked again on a retry too: the sender retransmits because it missed the first ack.
       if (from !== null) init.onHeld?.(header.id, from)
       return 'held'
     },

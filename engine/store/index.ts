@@ -19,11 +19,18 @@ export {
   encodeRecord,
 } from './recordCodec.ts'
 export type { StoredRecord } from './recordCodec.ts'
+export { SCHEMA_KEY, decodeSchemaVersion, encodeSchemaVersion, migrateStore, readSchemaVersion } from './schema.ts'
+export type { Migration, MigrationReport } from './schema.ts'
 export {
   CorruptRecordError,
+  InvalidMigrationError,
   InvalidStoreKeyError,
   InvalidStoreOpError,
   InvalidStoreValueError,
+  MigrationGapError,
+  SchemaTooNewError,
+  StoreBlockedError,
   StoreClosedError,
   StoreFailedError,
+  StoreTooNewError,
 } from './errors.ts'

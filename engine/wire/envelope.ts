@@ -3,41 +3,50 @@
  * body is sealed bytes only the recipient can open, and it carries the sender
  * (sealed sender), so a relay learns nothing beyond what the header shows.
  *
- * Layout (big-endian, 56-byte fixed header):
+ * Layout (big-endian, 57-byte fixed header):
  *
  *   offset  size  field
- *   0       1     version      = 1
+ *   0       1     version      = 2
  *   1       16    id           message id, random, the same on every retry
  *   17      32    destination  recipient's Ed25519 public key
  *   49      1     ttl          hops left; each relay decrements it
- *   50      6     expiresAt    u48, ms since the Unix epoch
- *   56      1..3  body length  varint (LEB128, minimal), 1..MAX_ENVELOPE_BODY
+ *   50      1     attempt      0 on the first transmission, +1 per retransmission
+ *   51      6     expiresAt    u48, ms since the Unix epoch
+ *   57      1..3  body length  varint (LEB128, minimal), 1..MAX_ENVELOPE_BODY
  *   ..      n     body         sealed bytes, opaque here
  *
- * The sealed body authenticates every header byte except ttl
- * (`envelopeAssociatedData`), so a relay can decrement ttl but cannot redirect,
+ * The sealed body authenticates every header byte except ttl and attempt
+ * (`envelopeAssociatedData`), so a relay can decrement ttl and a sender can
+ * re-stamp the attempt of the very same sealed bytes, but nobody can redirect,
  * re-id or extend the life of an envelope without the recipient noticing.
+ * Version 1 (no attempt byte) is refused: relays dedupe by id and attempt, so a
+ * v1 retry would be indistinguishable from a loop copy.
  */
 import { byteReader } from './byteReader.ts'
 import { byteWriter, type ByteWriter } from './byteWriter.ts'
 import { MalformedError, TtlExhaustedError, UnsupportedVersionError } from './errors.ts'
 
-export const ENVELOPE_VERSION = 1
+export const ENVELOPE_VERSION = 2
 export const MESSAGE_ID_BYTES = 16
 export const DESTINATION_BYTES = 32
 export const MAX_ENVELOPE_BODY = 60_000
-/** Bytes before the body length: version, id, destination, ttl, expiresAt. */
-export const ENVELOPE_HEADER_BYTES = 1 + MESSAGE_ID_BYTES + DESTINATION_BYTES + 1 + 6
+/** Bytes before the body length: version, id, destination, ttl, attempt, expiresAt. */
+export const ENVELOPE_HEADER_BYTES = 1 + MESSAGE_ID_BYTES + DESTINATION_BYTES + 1 + 1 + 6
+/** Highest attempt the u8 can carry. */
+export const MAX_ATTEMPT = 255
 const TTL_OFFSET = 1 + MESSAGE_ID_BYTES + DESTINATION_BYTES
+const ATTEMPT_OFFSET = TTL_OFFSET + 1
 
 export interface EnvelopeHeader {
-  readonly version: 1
-  /** MESSAGE_ID_BYTES random bytes; duplicates are dropped by id. */
+  readonly version: 2
+  /** MESSAGE_ID_BYTES random bytes; relays drop a copy whose id and attempt they have seen. */
   readonly id: Uint8Array
   /** The recipient's 32-byte Ed25519 public key. */
   readonly destination: Uint8Array
   /** Hops left, 0..255. */
   readonly ttl: number
+  /** Transmission number, 0..MAX_ATTEMPT; 0 is the first. Not authenticated (see `withAttempt`). */
+  readonly attempt: number
   /** Milliseconds since the Unix epoch, integer in 0..2^48-1. */
   readonly expiresAt: number
 }
@@ -48,14 +57,17 @@ export interface Envelope {
   readonly body: Uint8Array
 }
 
-function writeHeader(w: ByteWriter, header: EnvelopeHeader, withTtl: boolean): void {
+function writeHeader(w: ByteWriter, header: EnvelopeHeader, unauthenticated: boolean): void {
   if (header.version !== ENVELOPE_VERSION) {
     throw new UnsupportedVersionError('envelope', Number(header.version))
   }
   w.u8(header.version, 'envelope version')
   w.bytes(header.id, 'envelope id', MESSAGE_ID_BYTES)
   w.bytes(header.destination, 'envelope destination', DESTINATION_BYTES)
-  if (withTtl) w.u8(header.ttl, 'envelope ttl')
+  if (unauthenticated) {
+    w.u8(header.ttl, 'envelope ttl')
+    w.u8(header.attempt, 'envelope attempt')
+  }
   w.u48(header.expiresAt, 'envelope expiresAt')
 }
 
@@ -73,21 +85,30 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   const id = r.bytes(MESSAGE_ID_BYTES, 'envelope id')
   const destination = r.bytes(DESTINATION_BYTES, 'envelope destination')
   const ttl = r.u8('envelope ttl')
+  const attempt = r.u8('envelope attempt')
   const expiresAt = r.u48('envelope expiresAt')
   const body = r.lengthPrefixed('envelope body', 1, MAX_ENVELOPE_BODY)
   r.end('envelope')
-  return { header: { version, id, destination, ttl, expiresAt }, body }
+  return { header: { version, id, destination, ttl, attempt, expiresAt }, body }
 }
 
 /**
  * Bytes of the header that the sealed body authenticates: everything except
- * ttl, which every hop decrements. Layout: version | id | destination |
- * expiresAt (55 bytes), i.e. the encoded header with the ttl byte removed.
+ * ttl (every hop decrements it) and attempt (the sender re-stamps it on each
+ * retransmission of the same sealed bytes). Layout: version | id | destination
+ * | expiresAt (55 bytes).
  */
 export function envelopeAssociatedData(header: EnvelopeHeader): Uint8Array {
-  const w = byteWriter(ENVELOPE_HEADER_BYTES - 1)
+  const w = byteWriter(ENVELOPE_HEADER_BYTES - 2)
   writeHeader(w, header, false)
   return w.finish()
+}
+
+/** Refuses a short buffer or an unknown version before a byte of it is patched. */
+function checkPatchable(encoded: Uint8Array): void {
+  if (encoded.length < ENVELOPE_HEADER_BYTES) throw new MalformedError('envelope header is truncated')
+  const version = encoded[0]!
+  if (version !== ENVELOPE_VERSION) throw new UnsupportedVersionError('envelope', version)
 }
 
 /**
@@ -98,9 +119,7 @@ export function envelopeAssociatedData(header: EnvelopeHeader): Uint8Array {
  * byte whose meaning it does not know.
  */
 export function decrementTtl(encoded: Uint8Array): Uint8Array {
-  if (encoded.length < ENVELOPE_HEADER_BYTES) throw new MalformedError('envelope header is truncated')
-  const version = encoded[0]!
-  if (version !== ENVELOPE_VERSION) throw new UnsupportedVersionError('envelope', version)
+  checkPatchable(encoded)
   const ttl = encoded[TTL_OFFSET]!
   if (ttl === 0) throw new TtlExhaustedError()
   const copy = encoded.slice()
@@ -108,3 +127,18 @@ export function decrementTtl(encoded: Uint8Array): Uint8Array {
   return copy
 }
 
+/**
+ * Copy of the encoded envelope with its attempt byte set: how an outbox
+ * retransmits the same sealed bytes so relays, which drop a copy of an id and
+ * attempt they have already seen, pass the retry. The body stays valid because
+ * attempt is outside `envelopeAssociatedData`.
+ */
+export function withAttempt(encoded: Uint8Array, attempt: number): Uint8Array {
+  if (!Number.isInteger(attempt) || attempt < 0 || attempt > MAX_ATTEMPT) {
+    throw new MalformedError(`envelope attempt must be an integer in 0..${MAX_ATTEMPT}`)
+  }
+  checkPatchable(encoded)
+  const copy = encoded.slice()
+  copy[ATTEMPT_OFFSET] = attempt
+  return copy
+}

@@ -10,8 +10,10 @@ export {
   ENVELOPE_HEADER_BYTES,
   ENVELOPE_VERSION,
   envelopeAssociatedData,
+  MAX_ATTEMPT,
   MAX_ENVELOPE_BODY,
   MESSAGE_ID_BYTES,
+  withAttempt,
 } from './envelope.ts'
 export type { Envelope, EnvelopeHeader } from './envelope.ts'
 export {

@@ -37,7 +37,7 @@ function envelopeTo(to: Identity): Uint8Array {
   const id = new Uint8Array(16)
   id[0] = ++nextId
   return encodeEnvelope({
-    header: { version: 1, id, destination: to.signingKey.publicKey, ttl: 8, expiresAt: Date.now() + 60_000 },
+    header: { version: 2, id, destination: to.signingKey.publicKey, ttl: 8, attempt: 0, expiresAt: Date.now() + 60_000 },
     body: Uint8Array.of(1, 2, 3),
   })
 }

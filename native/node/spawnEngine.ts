@@ -6,14 +6,15 @@ import { Worker } from 'node:worker_threads'
 import * as Comlink from 'comlink'
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
 import type { EngineApi } from '../../workers/api.ts'
+import type { OutboxPolicy } from '../../machines/outbox.ts'
 
 export interface EngineWorker {
   readonly api: Comlink.Remote<EngineApi>
   terminate(): Promise<void>
 }
 
-export function spawnEngine(init: { dataDir: string }): EngineWorker {
-  const worker = new Worker(new URL('./engineWorker.ts', import.meta.url), { workerData: { dataDir: init.dataDir } })
+export function spawnEngine(init: { dataDir: string; outboxPolicy?: OutboxPolicy }): EngineWorker {
+  const worker = new Worker(new URL('./engineWorker.ts', import.meta.url), { workerData: { ...init } })
   const api = Comlink.wrap<EngineApi>(nodeEndpoint(worker))
   let terminated = false
   return {

@@ -152,7 +152,7 @@ export function Conversation(props: ConversationProps): JSX.Element {
               }
             >
               <ol class="messages__list" aria-live="polite">
-                <For each={messages()}>{(m) => <MessageBubble message={m} contactName={c().displayName} />}</For>
+                <For each={messages()}>{(m) => <MessageBubble message={m} contactName={c().displayName} onRetry={(msg) => engine.retry(msg.contactId, msg.id)} />}</For>
               </ol>
             </Show>
           </div>

@@ -35,9 +35,9 @@ export function statusDetail(message: Pick<MessageView, 'status' | 'failure'>, c
     case 'read':
       return `Read by ${contactName}`
     case 'failed':
-      return message.failure === 'expired'
-        ? `It expired before ${contactName}'s device could receive it`
-        : `${contactName}'s device did not receive it`
+      if (message.failure === 'expired') return `It expired before ${contactName}'s device could receive it`
+      if (message.failure === 'unreachable') return `No route to ${contactName}'s device and no relay took it — try again later`
+      return `${contactName}'s device did not receive it`
     case 'received':
       return 'Received'
   }
@@ -45,6 +45,7 @@ export function statusDetail(message: Pick<MessageView, 'status' | 'failure'>, c
 
 const FAILURE_TEXT: Record<string, string> = {
   expired: 'expired',
+  unreachable: 'could not reach them',
 }
 
 /** "Not delivered — expired"; an unknown or missing reason is not guessed at. */

@@ -53,6 +53,8 @@ export interface Engine {
   /** Records that the user compared safety numbers (or takes it back); clears a key-change warning. */
   setVerified(contactId: string, verified: boolean): Promise<ContactView>
   send(contactId: string, text: string): Promise<void>
+  /** Sends a failed message again (same id); rejects with the engine's typed error. */
+  retry(contactId: string, messageId: string): Promise<void>
   /** Saves the read-receipt setting; rejects (and keeps the old value) if it could not be saved. */
   setReadReceipts(enabled: boolean): Promise<void>
   /**
@@ -301,6 +303,10 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
         upsertMessage(await client.send(contactId, text))
       },
 
+      async retry(contactId, messageId) {
+        for (const m of await client.retry(contactId, [messageId])) upsertMessage(m)
+      },
+
       async setReadReceipts(enabled) {
         const before = readReceipts()
         setReadReceiptsSignal(enabled)
@@ -322,7 +328,7 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
 
       async loadEarlier(contactId) {
         const oldest = state.messages[contactId]?.[0]
-        await loadPage(contactId, oldest?.timestamp)
+        await loadPage(contactId, oldest?.seq)
       },
 
       dispose() {

@@ -50,13 +50,13 @@ export async function deliverWithEffects(outgoing: Outgoing | Uint8Array, to: Pe
   return effects
 }
 
-/** Alice accepts Bob's offer; her intro reaches Bob; the intro leaves Alice's outbox. */
+/** Alice accepts Bob's offer; her intro reaches Bob, and his receipt empties Alice's outbox. */
 export async function pair(clock: Clock): Promise<{ alice: Person; bob: Person }> {
   const alice = await person('Alice', clock)
   const bob = await person('Bob', clock)
   const { outgoing } = await alice.m.acceptOffer(bob.m.createOffer([]))
-  await deliver(outgoing, bob)
-  await alice.m.markSent(outgoing.messageId)
+  const atBob = await deliverWithEffects(outgoing, bob)
+  for (const reply of atBob.replies) await deliver(reply, alice)
   return { alice, bob }
 }
 

@@ -134,15 +134,18 @@ describe('compose, outbox, markSent', () => {
     expect(outgoing.messageId).not.toBe(message.id)
     expect(await alice.m.history(bob.id)).toEqual([message])
     const outbox = await alice.m.outbox()
-    expect(outbox.map((o) => [o.messageId, o.destination, toHex(o.bytes)])).toEqual([
-      [outgoing.messageId, bob.id, toHex(outgoing.bytes)],
+    expect(outbox.map((o) => [o.envelopeId, o.destination, o.envelope, o.messageIds, o.attempts])).toEqual([
+      [outgoing.messageId, bob.id, toHex(outgoing.bytes), [message.id], 0],
     ])
 
-    expect(await alice.m.markSent(outgoing.messageId)).toEqual([{ ...message, status: 'sent' }])
+    expect(await alice.m.markSent(bob.id, outgoing.messageId)).toEqual([{ ...message, status: 'sent' }])
     expect(await alice.m.history(bob.id)).toEqual([{ ...message, status: 'sent' }])
-    expect(await alice.m.outbox()).toEqual([])
-    expect(await alice.m.markSent(outgoing.messageId)).toEqual([])
-    expect(await alice.m.markSent('00'.repeat(16))).toEqual([])
+    // Sent is not done: the entry stays until the end-to-end receipt.
+    expect((await alice.m.outbox()).map((o) => o.envelopeId)).toEqual([outgoing.messageId])
+    expect(await alice.m.markSent(bob.id, outgoing.messageId)).toEqual([])
+    expect(await alice.m.markSent(bob.id, '00'.repeat(16))).toEqual([])
+    await alice.m.recordAttempt(bob.id, outgoing.messageId, 3)
+    expect((await alice.m.outbox())[0]?.attempts).toBe(3)
   })
 
   it('an unsent envelope survives a restart, same bytes, same id', async () => {
@@ -152,10 +155,10 @@ describe('compose, outbox, markSent', () => {
     expect((await restarted.load())?.id).toBe(alice.id)
     const [entry, ...rest] = await restarted.outbox()
     expect(rest).toEqual([])
-    expect(entry?.messageId).toBe(outgoing.messageId)
-    expect(toHex(entry!.bytes)).toBe(toHex(outgoing.bytes))
+    expect(entry?.envelopeId).toBe(outgoing.messageId)
+    expect(entry?.envelope).toBe(toHex(outgoing.bytes))
     expect((await restarted.history(bob.id))[0]?.status).toBe('queued')
-    expect((await deliver(entry!, bob))[0]).toMatchObject({ type: 'message', message: { id: message.id } })
+    expect((await deliver(fromHex(entry!.envelope), bob))[0]).toMatchObject({ type: 'message', message: { id: message.id } })
   })
 
   it('outbox() is oldest first, as documented (not in random-id order)', async () => {
@@ -165,7 +168,7 @@ describe('compose, outbox, markSent', () => {
       clock.t += 1000
       ids.push((await alice.m.compose(bob.id, `m${i}`)).outgoing.messageId)
     }
-    expect((await alice.m.outbox()).map((o) => o.messageId)).toEqual(ids)
+    expect((await alice.m.outbox()).map((o) => o.envelopeId)).toEqual(ids)
   })
 
   it('composeBatch seals a burst into as few envelopes as fit, each message keeping its own id, in order', async () => {
@@ -186,7 +189,7 @@ describe('compose, outbox, markSent', () => {
     const received = []
     for (const o of split.outgoing) received.push(...(await deliver(o, bob)))
     expect(received.map((e) => (e.type === 'message' ? e.message.text[0] : ''))).toEqual(['a', 'b', 'c', 'd'])
-    expect((await alice.m.markSent(split.outgoing[0]!.messageId)).map((m) => m.status)).toEqual(['sent', 'sent', 'sent'])
+    expect((await alice.m.markSent(bob.id, split.outgoing[0]!.messageId)).map((m) => m.status)).toEqual(['sent', 'sent', 'sent'])
   })
 
   it('refuses empty, too long and ill-formed text with InvalidMessageError; storing nothing', async () => {
@@ -221,15 +224,16 @@ describe('history', () => {
     return { alice, bob, times }
   }
 
-  it('pages backwards in time, each page oldest first', async () => {
+  it('pages backwards by position, each page oldest first', async () => {
     const { alice, bob, times } = await conversation()
     const all = await alice.m.history(bob.id)
     expect(all.map((m) => m.timestamp)).toEqual(times)
+    expect(all.map((m) => m.seq)).toEqual(times.map((_, i) => i))
     expect(all.map((m) => m.direction)).toEqual(times.map((_, i) => (i % 3 === 0 ? 'in' : 'out')))
     expect((await alice.m.history(bob.id, { limit: 3 })).map((m) => m.text)).toEqual(['a7', 'a8', 'b9'])
-    const page = await alice.m.history(bob.id, { before: times[5]!, limit: 3 })
+    const page = await alice.m.history(bob.id, { before: 5, limit: 3 })
     expect(page.map((m) => m.timestamp)).toEqual(times.slice(2, 5))
-    expect(await alice.m.history(bob.id, { before: times[0]! })).toEqual([])
+    expect(await alice.m.history(bob.id, { before: 0 })).toEqual([])
     expect(await alice.m.history('cd'.repeat(32))).toEqual([])
   })
 })

@@ -4,15 +4,15 @@ import { generateX25519KeyPair } from '../../crypto/keyPair.ts'
 import { seededRandom } from '../../crypto/test/seededRandom.ts'
 import { bindStaticKey, shortFingerprint } from '../../identity/index.ts'
 import type { Identity } from '../../identity/index.ts'
-import { decodeEnvelope, encodeEnvelope, encodeMessageBatch, envelopeAssociatedData, ENVELOPE_HEADER_BYTES } from '../../wire/index.ts'
+import { decodeEnvelope, encodeEnvelope, encodeMessageBatch, envelopeAssociatedData, ENVELOPE_HEADER_BYTES, ENVELOPE_VERSION } from '../../wire/index.ts'
 import { createMessenger, MESSAGE_LIFETIME_MS } from '../messenger.ts'
 import { decodeOffer } from '../../offer/index.ts'
+import type { EnvelopeHeader } from '../../wire/index.ts'
 import { createOutboundSession, encryptMessage, SESSION_ERROR_NAMES } from '../../session/index.ts'
 import type { FakeClock, Person } from './harness.ts'
 import { crypto, deliver, dump, errorName, fakeClock, pair, person } from './harness.ts'
 
 const TTL_OFFSET = 1 + 16 + 32
-const EXPIRES_OFFSET = TTL_OFFSET + 1
 
 let clock: FakeClock
 let alice: Person
@@ -28,7 +28,7 @@ function sealAsBob(sender: Identity, text: string): Uint8Array {
   const bundle = { ...offer, oneTimePrekeys: [] }
   const random = seededRandom(`seal ${text}`)
   const session = createOutboundSession(crypto, random, sender, bundle)
-  const header = { version: 1 as const, id: random.bytes(16), destination: offer.identity, ttl: 5, expiresAt: clock.t + 60_000 }
+  const header: EnvelopeHeader = { version: ENVELOPE_VERSION, id: random.bytes(16), destination: offer.identity, ttl: 5, attempt: 0, expiresAt: clock.t + 60_000 }
   const body = encodeMessageBatch([
     {
       id: random.bytes(16),
@@ -45,9 +45,23 @@ describe('receive', () => {
     const events = await deliver(outgoing, alice)
     expect(events).toEqual([{ type: 'message', message: { ...message, contactId: bob.id, direction: 'in', status: 'received' } }])
     const after = await dump(alice.store)
-    expect(await deliver(outgoing, alice)).toEqual([])
+    // The sender retried (its receipt was lost): shown once, stored once, acknowledged again.
+    const again = await alice.m.receive(decodeEnvelope(outgoing.bytes))
+    expect(again.events).toEqual([])
+    expect(again.receipts.map((r) => [r.contactId, r.ids.map(toHex)])).toEqual([[bob.id, [message.id]]])
     expect(await dump(alice.store)).toEqual(after)
     expect(await alice.m.history(bob.id)).toHaveLength(1)
+  })
+
+  it('a message resent in a new envelope (same message id) is shown once and acknowledged', async () => {
+    const { messages, outgoing } = await bob.m.composeBatch(alice.id, ['one', 'two'])
+    expect(await deliver(outgoing[0]!, alice)).toHaveLength(2)
+    await bob.m.fail(alice.id, outgoing[0]!.messageId, 'unreachable')
+    const resent = await bob.m.retry(alice.id, messages.map((m) => m.id))
+    const effects = await alice.m.receive(decodeEnvelope(resent.outgoing[0]!.bytes))
+    expect(effects.events).toEqual([])
+    expect(effects.receipts.map((r) => r.ids.map(toHex))).toEqual([messages.map((m) => m.id)])
+    expect((await alice.m.history(bob.id)).map((m) => m.text)).toEqual(['one', 'two'])
   })
 
   it('ignores a replay after a restart: the message key is gone from the stored session', async () => {
@@ -109,7 +123,8 @@ describe('receive', () => {
     // tested bit by bit in engine/session).
     const bits: number[] = []
     for (let byte = 0; byte < outgoing.bytes.length; byte++) {
-      if (byte === TTL_OFFSET) continue
+      // ttl and attempt are outside the associated data by design: relays and retries change them.
+      if (byte === TTL_OFFSET || byte === TTL_OFFSET + 1) continue
       if (byte < ENVELOPE_HEADER_BYTES + 2) for (let b = 0; b < 8; b++) bits.push(byte * 8 + b)
       else bits.push(byte * 8 + (byte % 8))
     }

@@ -2,37 +2,12 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { toHex } from '../../bytes.ts'
 import type { Clock } from '../../ports/index.ts'
-import { decodeEnvelope, encodeEnvelope } from '../../wire/index.ts'
+import { decodeEnvelope } from '../../wire/index.ts'
 import type { Envelope } from '../../wire/index.ts'
 import { createForwarder } from '../forwarder.ts'
-import type { Forwarder, ForwarderInit, Hop } from '../forwarder.ts'
-
-const key = (n: number): Uint8Array => new Uint8Array(32).fill(n)
-const SELF = key(1)
-const [A, B, C, U, V] = [2, 3, 4, 5, 6].map((n) => toHex(key(n))) as [string, string, string, string, string]
-const T0 = 1_700_000_000_000
-
-interface FakeHop extends Hop {
-  readonly sent: Uint8Array[]
-}
-const hop = (kind: Hop['kind']): FakeHop => {
-  const sent: Uint8Array[] = []
-  return { kind, sent, send: (envelopes) => void sent.push(...envelopes) }
-}
-
-let seq = 0
-/** An envelope to `to` (a hex key), with a fresh id unless `id` is given. The body is opaque here. */
-function envelope(to: string | Uint8Array, opts: { id?: number; ttl?: number; expiresAt?: number } = {}): Uint8Array {
-  const id = new Uint8Array(16)
-  new DataView(id.buffer).setUint32(0, opts.id ?? ++seq)
-  const destination = typeof to === 'string' ? Uint8Array.from(to.match(/../g)!, (h) => parseInt(h, 16)) : to
-  return encodeEnvelope({
-    header: { version: 1, id, destination, ttl: opts.ttl ?? 8, expiresAt: opts.expiresAt ?? T0 + 60_000 },
-    body: Uint8Array.of(0xaa, 0xbb),
-  })
-}
-const idOf = (bytes: Uint8Array): string => toHex(decodeEnvelope(bytes).header.id)
-const ttlOf = (bytes: Uint8Array): number => decodeEnvelope(bytes).header.ttl
+import type { Forwarder, ForwarderInit } from '../forwarder.ts'
+import { A, B, C, envelope, hop, idOf, SELF, sendOf, T0, ttlOf, U, V } from './forwarderKit.ts'
+import type { FakeHop } from './forwarderKit.ts'
 
 let now: number
 let delivered: Envelope[]
@@ -143,7 +118,7 @@ describe('forwarder', () => {
     expect(f.route(envelope(A, { expiresAt: now - 1 }), null)).toBe('dropped')
     expect(f.route(envelope(A, { expiresAt: now }), null)).toBe('forwarded')
     const good = envelope(A)
-    for (const bad of [new Uint8Array(0), good.subarray(0, 40), Uint8Array.of(2, ...good.subarray(1)), Uint8Array.of(...good, 0)]) {
+    for (const bad of [new Uint8Array(0), good.subarray(0, 40), Uint8Array.of(1, ...good.subarray(1)), Uint8Array.of(...good, 0)]) {
       expect(f.route(bad, B)).toBe('dropped')
     }
     expect(f.stats()).toEqual({ forwarded: 1, delivered: 0, held: 0, dropped: 5 })
@@ -266,7 +241,15 @@ describe('forwarder properties', () => {
   const ids = [toHex(SELF), A, B, C, U, V]
   const peer = fc.constantFrom(A, B, C, U, V)
   const command = fc.oneof(
-    fc.record({ op: fc.constant('route' as const), n: fc.integer({ min: 0, max: 11 }), to: fc.constantFrom(...ids), from: fc.option(peer), ttl: fc.integer({ min: 0, max: 2 }), life: fc.integer({ min: 0, max: 300 }) }),
+    fc.record({
+      op: fc.constant('route' as const),
+      n: fc.integer({ min: 0, max: 11 }),
+      attempt: fc.integer({ min: 0, max: 2 }),
+      to: fc.constantFrom(...ids),
+      from: fc.option(peer),
+      ttl: fc.integer({ min: 0, max: 2 }),
+      life: fc.integer({ min: 0, max: 300 }),
+    }),
     fc.record({ op: fc.constant('add' as const), id: peer, upstream: fc.boolean() }),
     fc.record({ op: fc.constant('remove' as const), id: peer, stale: fc.boolean() }),
     fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 200 }) }),
@@ -274,7 +257,7 @@ describe('forwarder properties', () => {
     fc.record({ op: fc.constant('via' as const), to: fc.constantFrom(...ids), via: fc.option(peer) }),
   )
 
-  it('no hop gets an envelope twice, none goes back where it came from, and stats add up', () => {
+  it('no hop gets a transmission (id and attempt) twice, none goes back where it came from, and stats add up', () => {
     fc.assert(
       fc.property(fc.array(command, { maxLength: 60 }), (commands) => {
         now = T0
@@ -284,13 +267,15 @@ describe('forwarder properties', () => {
         const fw = make({ mailboxPerDestination: 3, seenWindowMs: 1_000_000, route: (d) => vias.get(d) ?? null })
         const current = new Map<string, FakeHop>()
         const owner = new Map<FakeHop, string>()
+        // Where the copy of each transmission that got past the seen-cache came from.
         const cameFrom = new Map<string, string | null>()
+        const ownAttempts = new Map<string, Set<number>>()
         let routed = 0
         for (const c of commands) {
           if (c.op === 'route') {
-            const bytes = envelope(c.to, { id: c.n, ttl: c.ttl, expiresAt: now + c.life })
-            if (!cameFrom.has(idOf(bytes))) cameFrom.set(idOf(bytes), c.from)
-            fw.route(bytes, c.from)
+            const bytes = envelope(c.to, { id: c.n, ttl: c.ttl, attempt: c.attempt, expiresAt: now + c.life })
+            if (fw.route(bytes, c.from) !== 'dropped' && !cameFrom.has(sendOf(bytes))) cameFrom.set(sendOf(bytes), c.from)
+            if (c.from === null) ownAttempts.set(idOf(bytes), (ownAttempts.get(idOf(bytes)) ?? new Set()).add(c.attempt))
             routed++
           } else if (c.op === 'add') {
             const h = hop(c.upstream ? 'upstream' : 'peer')
@@ -308,7 +293,7 @@ describe('forwarder properties', () => {
         }
         let forwarded = 0
         for (const [h, id] of owner) {
-          const got = h.sent.map(idOf)
+          const got = h.sent.map(sendOf)
           expect(new Set(got).size).toBe(got.length)
           for (const m of got) expect(cameFrom.get(m)).not.toBe(id)
           forwarded += got.length
@@ -317,7 +302,8 @@ describe('forwarder properties', () => {
         expect(s.forwarded).toBe(forwarded)
         expect(s.delivered).toBe(delivered.length)
         expect(s.forwarded + s.delivered + s.held + s.dropped).toBe(routed)
-        expect(new Set(sentIds).size).toBe(sentIds.length)
+        // Marked sent at most once per attempt this node originated.
+        for (const id of new Set(sentIds)) expect(sentIds.filter((s) => s === id).length).toBeLessThanOrEqual(ownAttempts.get(id)?.size ?? 0)
       }),
       { numRuns: 300 },
     )

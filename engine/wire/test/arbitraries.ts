@@ -20,10 +20,11 @@ export const u32 = fc.oneof(fc.constantFrom(0, 0x7fffffff, 0x80000000, 0xfffffff
 
 export const envelopeArb: fc.Arbitrary<Envelope> = fc.record({
   header: fc.record({
-    version: fc.constant(1 as const),
+    version: fc.constant(2 as const),
     id: bytesOf(16),
     destination: bytesOf(32),
     ttl: fc.integer({ min: 0, max: 255 }),
+    attempt: fc.integer({ min: 0, max: 255 }),
     expiresAt: u48,
   }),
   body: fc.uint8Array({ minLength: 1, maxLength: 300 }),

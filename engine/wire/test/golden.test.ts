@@ -1,7 +1,7 @@
 /** Golden vectors: see README.md for how golden.json was produced (independently of this code). */
 import { describe, expect, it } from 'vitest'
 import { fromHex, toHex } from '../../bytes.ts'
-import { decodeEnvelope, encodeEnvelope, envelopeAssociatedData } from '../envelope.ts'
+import { decodeEnvelope, decrementTtl, encodeEnvelope, envelopeAssociatedData, withAttempt } from '../envelope.ts'
 import type { Envelope } from '../envelope.ts'
 import { decodeLinkFrame, encodeLinkFrame } from '../linkFrame.ts'
 import type { CloseReason, LinkFrame } from '../linkFrame.ts'
@@ -12,7 +12,14 @@ import golden from './golden.json'
 
 function toEnvelope(v: (typeof golden.envelopes)[number]): Envelope {
   return {
-    header: { version: 1, id: fromHex(v.id), destination: fromHex(v.destination), ttl: v.ttl, expiresAt: v.expiresAt },
+    header: {
+      version: 2,
+      id: fromHex(v.id),
+      destination: fromHex(v.destination),
+      ttl: v.ttl,
+      attempt: v.attempt,
+      expiresAt: v.expiresAt,
+    },
     body: fromHex(v.body),
   }
 }
@@ -62,7 +69,8 @@ function toLinkFrame(v: GoldenFrame): LinkFrame {
 
 describe('golden vectors', () => {
   it('covers every format and every link frame variant', () => {
-    expect(golden.envelopes.length).toBeGreaterThanOrEqual(3)
+    expect(golden.envelopes.length).toBeGreaterThanOrEqual(4)
+    expect(new Set(golden.envelopes.map((v) => v.attempt))).toEqual(new Set([0, 3, 255]))
     expect(new Set(golden.messageBodies.map((v) => v.value.type))).toEqual(new Set(['text', 'intro']))
     expect(new Set(golden.linkFrames.map((v) => v.value.type))).toEqual(new Set(['envelopes', 'ping', 'pong', 'close', 'announce', 'ack']))
   })
@@ -91,6 +99,14 @@ describe('golden vectors', () => {
       expect(decodeLinkFrame(fromHex(vector.encoded))).toEqual(frame)
     })
   }
+
+  it('a retry vector shares the associated data and sealed body of its first attempt', () => {
+    const first = golden.envelopes.find((v) => v.name.startsWith('130-byte'))!
+    const retry = golden.envelopes.find((v) => v.name.startsWith('retry of'))!
+    expect(retry.associatedData).toBe(first.associatedData)
+    expect(retry.body).toBe(first.body)
+    expect(toHex(withAttempt(decrementTtl(fromHex(first.encoded)), retry.attempt))).toBe(retry.encoded)
+  })
 
   it('batched envelopes inside a golden frame decode as golden envelopes', () => {
     const frame = decodeLinkFrame(fromHex(golden.linkFrames[0]!.encoded))

@@ -12,17 +12,23 @@ def varint(n):
 def lp(b): return varint(len(b)) + b
 def u48(v): return struct.pack('>Q', v)[2:]
 
-def envelope(name, id, dest, ttl, expires, body):
-    ad = bytes([1]) + id + dest + u48(expires)
-    enc = bytes([1]) + id + dest + bytes([ttl]) + u48(expires) + lp(body)
-    return {'name': name, 'id': id.hex(), 'destination': dest.hex(), 'ttl': ttl, 'expiresAt': expires,
+# Envelope v2: version | id | destination | ttl | attempt | expiresAt | body.
+# The associated data leaves out ttl and attempt (relays and retries change them).
+def envelope(name, id, dest, ttl, attempt, expires, body):
+    ad = bytes([2]) + id + dest + u48(expires)
+    enc = bytes([2]) + id + dest + bytes([ttl, attempt]) + u48(expires) + lp(body)
+    return {'name': name, 'id': id.hex(), 'destination': dest.hex(), 'ttl': ttl, 'attempt': attempt, 'expiresAt': expires,
             'body': body.hex(), 'encoded': enc.hex(), 'associatedData': ad.hex()}
 
 envelopes = [
-    envelope('minimal: ttl 0, epoch, 1-byte body', seq(16, 0), seq(32, 0x20), 0, 0, bytes([0])),
-    envelope('130-byte body: 2-byte length varint', seq(16, 0xf0), seq(32, 0x80), 16, 1735689600000, seq(130, 0)),
-    envelope('max ttl and expiry', bytes(16), b'\xff' * 32, 255, 2**48 - 1, b'sealed'),
+    envelope('minimal: ttl 0, attempt 0, epoch, 1-byte body', seq(16, 0), seq(32, 0x20), 0, 0, 0, bytes([0])),
+    envelope('130-byte body: 2-byte length varint', seq(16, 0xf0), seq(32, 0x80), 16, 0, 1735689600000, seq(130, 0)),
+    envelope('max ttl, attempt and expiry', bytes(16), b'\xff' * 32, 255, 255, 2**48 - 1, b'sealed'),
+    # The same sealed bytes as the 130-byte vector, retransmitted (attempt 3) one hop
+    # later (ttl 15): the associated data is identical to that vector's.
+    envelope('retry of the 130-byte vector: attempt 3, ttl 15', seq(16, 0xf0), seq(32, 0x80), 15, 3, 1735689600000, seq(130, 0)),
 ]
+assert envelopes[1]['associatedData'] == envelopes[3]['associatedData']
 
 identity, binding = seq(32, 0x40), seq(64, 0x60)
 head = lambda t, sent: bytes([1, t]) + identity + binding + u48(sent)
