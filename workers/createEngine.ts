@@ -146,6 +146,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       onReachable: (destination) => outboxes?.reachable(destination),
       ...(c.inspect ? { inspect: c.inspect } : {}),
     })
+    for (const relay of relays) await messenger.rememberRelay(relay)
     for (const relay of [...relays, ...(await messenger.contactRelays())]) {
       relays.add(relay)
       mesh.connect(relay)
@@ -207,6 +208,8 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
         throw new SovereignError('InvalidRelayAddressError', 'A relay address starts with ws:// or wss://.')
       }
       relays.add(relayUrl)
+      // Kept for the next start; before onboarding, startNode keeps it.
+      if (mesh) await messenger.rememberRelay(relayUrl)
       mesh?.connect(relayUrl)
     },
     links: async () => mesh?.links() ?? [],

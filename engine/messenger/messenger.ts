@@ -65,8 +65,10 @@ export interface Messenger {
   signedPrekey(): PublicSignedPrekey | null
   acceptOffer(code: string): Promise<{ contact: ContactView; outgoing: Outgoing }>
   contacts(): Promise<ContactView[]>
-  /** Every relay address any contact offered: where their mail can reach them. */
+  /** Every relay address any contact offered (where their mail can reach them), and the ones the user added. */
   contactRelays(): Promise<string[]>
+  /** Keeps a relay the user connected to, so the next start dials it too. */
+  rememberRelay(address: string): Promise<void>
   /** Marks a contact verified or not; verifying clears a key-change warning. */
   setVerified(contactId: string, verified: boolean): Promise<ContactView>
   compose(contactId: string, text: string): Promise<{ message: MessageView; outgoing: Outgoing }>
@@ -229,8 +231,15 @@ export function createMessenger(c: MessengerComponents): Messenger {
       }),
     contacts: async () => (await book.list()).map(book.view),
     async contactRelays() {
-      return [...new Set((await book.list()).flatMap((contact) => contact.relays))]
+      const own = (await settings()).relays ?? []
+      return [...new Set([...own, ...(await book.list()).flatMap((contact) => contact.relays)])]
     },
+    rememberRelay: (address) =>
+      exclusive(async () => {
+        const current = await settings()
+        if (current.relays?.includes(address)) return
+        await store.set(keys.settings, encodeRecord({ ...current, relays: [...(current.relays ?? []), address] }))
+      }),
     setVerified: async (contactId, verified) => book.view(await book.setVerified(contactId, verified)),
     async compose(contactId, text) {
       const { messages, outgoing } = await composer.compose(contactId, [text])
@@ -297,10 +306,11 @@ export function createMessenger(c: MessengerComponents): Messenger {
         return effects
       }),
     readReceipts: async () => (await settings()).readReceipts,
-    async setReadReceipts(enabled) {
-      const record: SettingsRecord = { ...(await settings()), readReceipts: enabled }
-      await store.set(keys.settings, encodeRecord(record))
-    },
+    setReadReceipts: (enabled) =>
+      exclusive(async () => {
+        const record: SettingsRecord = { ...(await settings()), readReceipts: enabled }
+        await store.set(keys.settings, encodeRecord(record))
+      }),
     async pruneSeen() {
       const now = clock.now()
       const stale: StoreOp[] = []

@@ -145,4 +145,6 @@ export function decodeRecord<T>(kind: string, bytes: Uint8Array): T {
 export interface SettingsRecord {
   /** Opt-in: tell contacts when their messages were read. */
   readonly readReceipts: boolean
+  /** Relays the user connected to: dialled again at every start. */
+  readonly relays?: readonly string[]
 }
