@@ -4,8 +4,10 @@
  * `name` is one of the typed engine errors (`InvalidOfferError`, `NoProfileError`, …).
  */
 
+import type { BackupProgress } from '../engine/backup/backupProgress.ts'
 import type { ContactPath, ContactView, HistoryQuery, LinkView, MessageView, ProfileView, EngineEvent } from '../engine/messenger/views.ts'
 
+export type { BackupPhase, BackupProgress } from '../engine/backup/backupProgress.ts'
 export type {
   ContactPath,
   ContactView,
@@ -48,6 +50,19 @@ export interface EngineApi {
   links(): Promise<LinkView[]>
   /** How traffic to a contact travels now (direct link or via a relay) and that link's quality. */
   path(contactId: string): Promise<ContactPath>
+  /**
+   * The encrypted backup file (identity, contacts, sessions, history, seen ids): scrypt + XChaCha20-Poly1305.
+   * `WeakPassphraseError` under 8 characters. `onProgress` (a `Comlink.proxy`) hears each phase.
+   */
+  createBackup(passphrase: string, onProgress?: BackupProgress): Promise<Uint8Array>
+  /**
+   * Replaces everything on this device with the backup, after checking all of it. A wrong passphrase,
+   * a damaged, truncated or too-new file is a typed error and changes nothing. On success the engine
+   * stops: reload to open the restored profile.
+   */
+  restoreBackup(file: Uint8Array, passphrase: string, onProgress?: BackupProgress): Promise<{ profileName: string | null; createdAt: number; records: number }>
+  /** Profile, contacts and conversations as documented JSON (docs/export-format.md); no keys. */
+  exportData(): Promise<string>
   /** Events arrive in batches; returns an id for `unsubscribe`. Pass a `Comlink.proxy`. */
   subscribe(listener: (events: EngineEvent[]) => void): Promise<number>
   unsubscribe(id: number): Promise<void>

@@ -93,6 +93,10 @@ export function createEngineClient(): EngineClient {
     setVerified: (contactId, verified) => remote.setVerified(contactId, verified),
     send: (contactId, text) => remote.send(contactId, text),
     retry: (contactId, messageIds) => remote.retry(contactId, messageIds),
+    createBackup: (passphrase, onProgress) => remote.createBackup(passphrase, onProgress ? Comlink.proxy(onProgress) : undefined),
+    restoreBackup: (file, passphrase, onProgress) =>
+      remote.restoreBackup(Comlink.transfer(file, [file.buffer]), passphrase, onProgress ? Comlink.proxy(onProgress) : undefined),
+    exportData: () => remote.exportData(),
     history: (contactId, query) => remote.history(contactId, query),
     markRead: (contactId) => remote.markRead(contactId),
     readReceipts: () => remote.readReceipts(),

@@ -10,11 +10,13 @@ import type { Effects, EngineEvent, MessageView, Outgoing } from '../engine/mess
 import { MIGRATIONS, SCHEMA_VERSION } from '../engine/messenger/migrations/index.ts'
 import { migrateStore } from '../engine/store/index.ts'
 import type { OutboxPolicy } from '../machines/outbox.ts'
+import type { ScryptParams } from '../engine/backup/index.ts'
 import type { Envelope } from '../engine/wire/index.ts'
 import type { EngineApi } from './api.ts'
 import { createEventBatcher } from './eventBatcher.ts'
 import { createDirectLinks } from './directLinks.ts'
 import type { DirectLinks, RtcFactory } from './directLinks.ts'
+import { EngineStoppedError, createBackups } from './backups.ts'
 import { createOutboxes } from './outboxes.ts'
 import type { Outboxes } from './outboxes.ts'
 import { createSendCoalescer } from './sendCoalescer.ts'
@@ -34,6 +36,8 @@ export interface EngineComponents {
   readonly outboxPolicy?: OutboxPolicy
   /** Undelivered messages per destination before sending is refused (default 1,000). */
   readonly outboxLimit?: number
+  /** Scrypt cost of new backups (tests pass the floor; default backupFile's). */
+  readonly backupScrypt?: ScryptParams
 }
 
 /** How often records of envelopes that can no longer be redelivered are dropped. */
@@ -173,7 +177,30 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
 
   if (await messenger.load()) await startNode()
 
-  return {
+  const shutdown = async (): Promise<void> => {
+    if (pruneTimer !== null) c.clock.clearTimeout(pruneTimer)
+    outboxes?.stop()
+    mesh?.stop()
+    direct?.close()
+    await receiving
+  }
+  let stopped = false
+  const backups = createBackups({
+    ...c,
+    quiet: messenger.quiet,
+    stop: async () => {
+      stopped = true
+      // Receives still queued behind the restore find the messenger closed instead of writing old sessions into it.
+      messenger.close()
+      if (pruneTimer !== null) c.clock.clearTimeout(pruneTimer)
+      outboxes?.stop()
+      mesh?.stop()
+      direct?.close()
+    },
+    ...(c.backupScrypt ? { scrypt: c.backupScrypt } : {}),
+  })
+
+  const engine: Engine = {
     profile: async () => messenger.profile(),
     async createProfile(displayName) {
       const profile = await messenger.createProfile(displayName)
@@ -229,15 +256,22 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     },
     readReceipts: () => messenger.readReceipts(),
     setReadReceipts: (enabled) => messenger.setReadReceipts(enabled),
-    async shutdown() {
-      if (pruneTimer !== null) c.clock.clearTimeout(pruneTimer)
-      outboxes?.stop()
-      mesh?.stop()
-      direct?.close()
-      await receiving
-    },
+    shutdown,
+    createBackup: (passphrase, onProgress) => backups.create(passphrase, onProgress),
+    restoreBackup: (file, passphrase, onProgress) => backups.restore(file, passphrase, onProgress),
+    exportData: () => backups.exportData(),
     stats: () => ({ ...counters }),
     dropDirectLinks: async () => mesh?.dropDirect(),
   }
+  // After a restore the store holds another profile: nothing may act on the old state.
+  for (const name of Object.keys(engine) as (keyof Engine)[]) {
+    const method = engine[name] as (...args: unknown[]) => unknown
+    if (name === 'shutdown' || name === 'stats') continue
+    ;(engine as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      if (stopped) return Promise.reject(new EngineStoppedError())
+      return method(...args)
+    }
+  }
+  return engine
 }
 

@@ -21,6 +21,9 @@ const METHODS = [
   'connect',
   'links',
   'path',
+  'createBackup',
+  'restoreBackup',
+  'exportData',
   'subscribe',
   'unsubscribe',
 ] as const satisfies readonly (keyof EngineApi)[]

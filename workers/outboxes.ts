@@ -65,7 +65,10 @@ export function createOutboxes(init: OutboxesInit): Outboxes {
           const bytes = envelopes.get(envelopeId)?.bytes
           if (bytes) init.send(attempt === 0 ? bytes : withAttempt(bytes, attempt))
         },
-        attempted: (envelopeId, attempts) => void messenger.recordAttempt(destination, envelopeId, attempts).catch(() => undefined),
+        // The first attempt is not worth a write per message: lost, it only costs one retry (attempt 0 again).
+        attempted: (envelopeId, attempts) => {
+          if (attempts > 1) void messenger.recordAttempt(destination, envelopeId, attempts).catch(() => undefined)
+        },
         failed: (envelopeId, reason) => {
           envelopes.delete(envelopeId)
           report(messenger.fail(destination, envelopeId, reason))

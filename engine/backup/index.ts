@@ -21,3 +21,21 @@ export {
   WeakBackupParamsError,
   WrongPassphraseOrCorruptError,
 } from './errors.ts'
+export { createBackup } from './createBackup.ts'
+export type { CreateBackupComponents, CreateBackupInit } from './createBackup.ts'
+export { restoreBackup } from './restoreBackup.ts'
+export type { RestoreBackupComponents, RestoreBackupInit, RestoreResult } from './restoreBackup.ts'
+export type { BackupPhase, BackupProgress } from './backupProgress.ts'
+export { SNAPSHOT_MAGIC, SNAPSHOT_VERSION, decodeSnapshot, encodeSnapshot } from './snapshotCodec.ts'
+export type { Snapshot, SnapshotRecord } from './snapshotCodec.ts'
+export { EXPORT_FORMAT, EXPORT_VERSION, exportDocument, exportJson } from './exportJson.ts'
+export type { ExportDocument, ExportJsonInit } from './exportJson.ts'
+export type { ExportContact, ExportConversation, ExportMessage, ExportProfile } from './exportRecords.ts'
+export {
+  BackupSchemaTooNewError,
+  MalformedBackupError,
+  NothingToBackUpError,
+  UnreadableRecordError,
+  UnsupportedSnapshotVersionError,
+  UnversionedStoreError,
+} from './snapshotErrors.ts'

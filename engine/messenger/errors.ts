@@ -61,3 +61,10 @@ export class NotRetriableError extends SovereignError {
     super('NotRetriableError', 'Only a message that failed can be sent again.')
   }
 }
+
+/** The messenger was closed (its store was restored from a backup): start a new one. */
+export class MessengerClosedError extends SovereignError {
+  constructor() {
+    super('MessengerClosedError', 'This session has ended; reload to continue.')
+  }
+}

@@ -22,7 +22,7 @@ import { createComposer } from './composer.ts'
 import type { Composed } from './composer.ts'
 import { createContactBook } from './contactBook.ts'
 import { normalizeDisplayName } from './displayName.ts'
-import { InvalidMessageError, NoProfileError, ProfileExistsError, UnknownContactError } from './errors.ts'
+import { InvalidMessageError, MessengerClosedError, NoProfileError, ProfileExistsError, UnknownContactError } from './errors.ts'
 import { createHistoryBook } from './historyBook.ts'
 import { createOutboxBook } from './outboxBook.ts'
 import { createReceiver, noEffects } from './receiver.ts'
@@ -101,6 +101,10 @@ export interface Messenger {
   /** Seals link signalling to a contact; not stored (a stale offer is useless). */
   signal(contactId: string, signal: Uint8Array): Promise<Outgoing>
   history(contactId: string, query?: HistoryQuery): Promise<MessageView[]>
+  /** Runs `fn` between the messenger's own store operations (a consistent backup, a restore). */
+  quiet<T>(fn: () => Promise<T>): Promise<T>
+  /** Every later operation that touches sessions or history rejects (MessengerClosedError): the store is someone else's now. */
+  close(): void
 }
 
 export function createMessenger(c: MessengerComponents): Messenger {
@@ -110,8 +114,12 @@ export function createMessenger(c: MessengerComponents): Messenger {
   // Session state must never be read by two operations at once (a reused ratchet
   // step would reuse a message key): every operation that touches it runs here, in turn.
   let queue: Promise<unknown> = Promise.resolve()
+  let closed = false
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn)
+    const run = queue.then(() => {
+      if (closed) throw new MessengerClosedError()
+      return fn()
+    })
     queue = run.catch(() => undefined)
     return run
   }
@@ -333,5 +341,9 @@ export function createMessenger(c: MessengerComponents): Messenger {
         return sealed.outgoing
       }),
     history: (contactId, query = {}) => history.page(contactId, query.before, query.limit),
+    quiet: exclusive,
+    close: () => {
+      closed = true
+    },
   }
 }
