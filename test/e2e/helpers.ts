@@ -135,5 +135,6 @@ export async function send(person: Person, text: string, how: 'enter' | 'button'
   if (how === 'enter') await input.press('Enter')
   else await person.page.getByTestId('send-button').click()
   await message(person, 'out', text).waitFor()
-  expect(await input.inputValue()).toBe('')
+  // The bubble can arrive (an engine event) a moment before send() returns and clears the box.
+  await expect.poll(() => input.inputValue()).toBe('')
 }

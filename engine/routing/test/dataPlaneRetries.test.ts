@@ -61,4 +61,39 @@ describe('data plane retries', () => {
     expect(relayed).toEqual([id, id])
     expect(r.forwarder.stats()).toMatchObject({ held: 1, dropped: 1 }) // the first copy, superseded
   })
+
+  it('tells the host when a route to a destination appears, so its outbox can retry at once', () => {
+    const now = T0
+    const clock: Clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => undefined }
+    const ids = ['A', 'R', 'B'].map((n) => toHex(identityOf(n).signingKey.publicKey))
+    const [aliceId, relayId, bobId] = ids as [string, string, string]
+    const routeUps: string[] = []
+    const planes = new Map<string, DataPlane>()
+    for (const [i, name] of ['A', 'R', 'B'].entries()) {
+      planes.set(ids[i]!, createDataPlane({
+        identity: identityOf(name),
+        crypto,
+        clock,
+        deliverLocal: () => undefined,
+        ...(name === 'A' ? { onRouteUp: (d: string) => void routeUps.push(d) } : {}),
+      }))
+    }
+    const link = (from: string, to: string): PlaneHop => ({
+      kind: 'peer',
+      send: (envelopes) => planes.get(to)!.envelopes(from, envelopes),
+      frame: (frame: LinkFrame) => {
+        if (frame.type === 'announce') planes.get(to)!.announcement(from, frame.announcement, frame.metric + 1)
+      },
+    })
+    const connect = (x: string, y: string): void => {
+      planes.get(x)!.linkOpen(y, link(x, y))
+      planes.get(y)!.linkOpen(x, link(y, x))
+    }
+    connect(aliceId, relayId)
+    expect(routeUps).toContain(relayId)
+    expect(routeUps).not.toContain(bobId)
+    // Bob comes online behind the relay: his announcement reaches Alice through it.
+    connect(relayId, bobId)
+    expect(routeUps).toContain(bobId)
+  })
 })
