@@ -1,6 +1,7 @@
 import { createSignal, Show, type JSX } from 'solid-js'
 import { useEngine } from '../lib/engine.ts'
 import { errorText } from '../lib/errorText.ts'
+import { RestoreDialog } from './RestoreDialog.tsx'
 
 /** First run: pick a display name; the engine makes the identity keys. */
 export function Onboarding(): JSX.Element {
@@ -8,6 +9,7 @@ export function Onboarding(): JSX.Element {
   const [name, setName] = createSignal('')
   const [busy, setBusy] = createSignal(false)
   const [error, setError] = createSignal<string | null>(null)
+  const [restoring, setRestoring] = createSignal(false)
 
   const submit = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault()
@@ -64,7 +66,21 @@ export function Onboarding(): JSX.Element {
             Creating keys…
           </Show>
         </button>
+        <p class="onboarding__restore">
+          Had Sovereign on another device?{' '}
+          <button
+            type="button"
+            class="link-button"
+            data-testid="onboarding-restore"
+            disabled={busy()}
+            aria-haspopup="dialog"
+            onClick={() => setRestoring(true)}
+          >
+            Restore from backup
+          </button>
+        </p>
       </form>
+      <RestoreDialog open={restoring()} onClose={() => setRestoring(false)} />
     </div>
   )
 }

@@ -1,6 +1,9 @@
 import { createSignal, Show, type JSX } from 'solid-js'
+import { download, exportFileName } from '../lib/backup.ts'
 import { useEngine } from '../lib/engine.ts'
 import { errorText } from '../lib/errorText.ts'
+import { BackupDialog } from './BackupDialog.tsx'
+import { RestoreDialog } from './RestoreDialog.tsx'
 
 /** Gap between the gear and the panel, px. */
 const GAP = 6
@@ -13,6 +16,8 @@ export function SettingsMenu(): JSX.Element {
   const engine = useEngine()
   const [busy, setBusy] = createSignal(false)
   const [error, setError] = createSignal<string | null>(null)
+  const [exporting, setExporting] = createSignal(false)
+  const [dialog, setDialog] = createSignal<'backup' | 'restore' | null>(null)
   let button: HTMLButtonElement | undefined
   let panel: HTMLDivElement | undefined
 
@@ -34,6 +39,25 @@ export function SettingsMenu(): JSX.Element {
       setError(errorText(err, 'The setting could not be saved. Please try again.'))
     } finally {
       setBusy(false)
+    }
+  }
+
+  /** Closes the panel first: focus goes back to the gear, and returns there when the dialog closes. */
+  const openDialog = (which: 'backup' | 'restore'): void => {
+    panel?.hidePopover()
+    setDialog(which)
+  }
+
+  const exportData = async (): Promise<void> => {
+    if (exporting()) return
+    setExporting(true)
+    setError(null)
+    try {
+      download(await engine.exportData(), exportFileName(), 'application/json')
+    } catch (err) {
+      setError(errorText(err, 'Your data could not be exported. Please try again.'))
+    } finally {
+      setExporting(false)
     }
   }
 
@@ -83,6 +107,36 @@ export function SettingsMenu(): JSX.Element {
             onChange={(e) => void toggleReadReceipts(e.currentTarget.checked)}
           />
         </label>
+        <section class="settings__section" aria-labelledby="settings-data-title">
+          <h3 id="settings-data-title" class="settings__subtitle">
+            Your data
+          </h3>
+          <button type="button" class="settings__action" data-testid="backup-open" aria-haspopup="dialog" onClick={() => openDialog('backup')}>
+            <span class="setting__name">Back up…</span>
+            <span class="setting__hint">An encrypted file to move to a new device or recover this one.</span>
+          </button>
+          <button type="button" class="settings__action" data-testid="restore-open" aria-haspopup="dialog" onClick={() => openDialog('restore')}>
+            <span class="setting__name">Restore from backup…</span>
+            <span class="setting__hint">Replaces everything on this device.</span>
+          </button>
+          <button
+            type="button"
+            class="settings__action"
+            data-testid="export-data"
+            disabled={exporting()}
+            aria-describedby="export-hint"
+            onClick={() => void exportData()}
+          >
+            <span class="setting__name">
+              <Show when={exporting()} fallback="Export my data (JSON)">
+                <span class="spinner" aria-hidden="true" /> Exporting…
+              </Show>
+            </span>
+            <span class="setting__hint" id="export-hint">
+              Readable by any program, not encrypted and not a backup: it holds your messages but no keys.
+            </span>
+          </button>
+        </section>
         <Show when={error()}>
           {(message) => (
             <p class="alert" role="alert">
@@ -91,6 +145,8 @@ export function SettingsMenu(): JSX.Element {
           )}
         </Show>
       </div>
+      <BackupDialog open={dialog() === 'backup'} onClose={() => setDialog(null)} />
+      <RestoreDialog open={dialog() === 'restore'} onClose={() => setDialog(null)} />
     </>
   )
 }

@@ -5,7 +5,7 @@
  */
 import { batch, createContext, createEffect, createMemo, createRoot, createSignal, untrack, useContext, type Accessor } from 'solid-js'
 import { createStore } from 'solid-js/store'
-import type { ContactView, EngineEvent, MessageView, ProfileView } from '../../workers/api.ts'
+import type { BackupProgress, ContactView, EngineEvent, MessageView, ProfileView } from '../../workers/api.ts'
 import { createEngineClient, type EngineClient } from '../../workers/client.ts'
 import { conversationUpdates, emptyConversations, type ConversationState } from './conversationState.ts'
 import { errorText } from './errorText.ts'
@@ -63,7 +63,22 @@ export interface Engine {
    */
   openConversation(contactId: string | null): void
   loadEarlier(contactId: string): Promise<void>
+  /** The encrypted backup file; `WeakPassphraseError` under 8 characters. */
+  createBackup(passphrase: string, onProgress?: BackupProgress): Promise<Uint8Array>
+  /**
+   * Replaces everything on this device with the backup, or changes nothing (typed error).
+   * On success the engine has stopped: reload the page to open the restored profile.
+   */
+  restoreBackup(file: Uint8Array, passphrase: string, onProgress?: BackupProgress): Promise<RestoredBackup>
+  /** Profile, contacts and conversations as JSON (docs/export-format.md); no keys. */
+  exportData(): Promise<string>
   dispose(): void
+}
+
+export interface RestoredBackup {
+  readonly profileName: string | null
+  /** When the backup was made. */
+  readonly createdAt: number
 }
 
 const PAGE = 50
@@ -330,6 +345,10 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
         const oldest = state.messages[contactId]?.[0]
         await loadPage(contactId, oldest?.seq)
       },
+
+      createBackup: (passphrase, onProgress) => client.createBackup(passphrase, onProgress),
+      restoreBackup: (file, passphrase, onProgress) => client.restoreBackup(file, passphrase, onProgress),
+      exportData: () => client.exportData(),
 
       dispose() {
         linkState.dispose()
