@@ -10,9 +10,11 @@ import { round } from './lib/stats.ts'
 import { formatTable } from './lib/table.ts'
 import type { TableRow } from './lib/table.ts'
 import { runHandshake } from './scenarios/handshake.ts'
+import { runHistory } from './scenarios/history.ts'
 import { runHops } from './scenarios/hops.ts'
 import { runMemoryChat } from './scenarios/memoryChat.ts'
 import { runMeshSimScenario } from './scenarios/meshSim.ts'
+import { runOutbox } from './scenarios/outbox.ts'
 import { runSession } from './scenarios/session.ts'
 import { runWsRelayChat } from './scenarios/wsRelayChat.ts'
 
@@ -25,6 +27,8 @@ const SCENARIOS: Record<string, Scenario> = {
   'ws-relay': runWsRelayChat,
   hops: runHops,
   'mesh-sim': runMeshSimScenario,
+  history: runHistory,
+  outbox: runOutbox,
 }
 
 const args = process.argv.slice(2)
