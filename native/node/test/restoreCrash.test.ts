@@ -110,15 +110,15 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'sovereign-restore-crash-'))
   const oldStore = createMemoryStore()
-  // Hundreds of records each side: the batch spans hundreds of file changes to land kills among.
-  const oldRecords = (await populateStore(oldStore, 'Old', { messages: 100, filler: 20 })).records
+  // Over a hundred records each side: the batch spans hundreds of file changes to land kills among.
+  const oldRecords = (await populateStore(oldStore, 'Old', { messages: 40, filler: 10 })).records
   oldState = dumpOf(oldRecords)
   template = join(work, 'template')
   const seeded = await openFileStore(template)
   await seeded.batch([...oldRecords].map(([key, value]): StoreOp => ({ type: 'set', key, value })))
   await seeded.close()
   const newStore = createMemoryStore()
-  const fresh = await populateStore(newStore, 'New', { messages: 200, filler: 20 })
+  const fresh = await populateStore(newStore, 'New', { messages: 80, filler: 10 })
   newState = dumpOf(fresh.records)
   setOps = fresh.records.size
   const file = await createBackup(newStore, PASSPHRASE, { crypto, random: seededRandom('crash'), clock }, { scrypt: { logN: 15, r: 8, p: 1 } })
@@ -161,7 +161,7 @@ describe('restore into a file store, SIGKILLed', { timeout: 60_000 }, () => {
   // old, part new on disk, and reopening must finish the batch from the journal. The
   // point is counted in file changes, not milliseconds, so machine load cannot move it
   // past the end of the batch.
-  it.each([0, 1, 2, 3])('has the new contents when killed at a random point while the batch is applied (run %i)', async () => {
+  it.each([0, 1])('has the new contents when killed at a random point while the batch is applied (run %i)', async () => {
     const after = 1 + Math.floor(Math.random() * setOps * 0.9)
     const outcome = await run(async (e) => {
       await e.file(JOURNAL_FILE)
@@ -172,7 +172,7 @@ describe('restore into a file store, SIGKILLed', { timeout: 60_000 }, () => {
   })
 
   // Random moments anywhere in the child's life: start-up, scrypt, checking, writing.
-  it.each([0, 1])('is old or new, never mixed, when killed at a random moment (run %i)', async () => {
+  it.each([0])('is old or new, never mixed, when killed at a random moment (run %i)', async () => {
     const delay = Math.floor(Math.random() * runMs)
     const outcome = await run(() => sleep(delay))
     expect(['old', 'new'], `killed ${delay} ms into a ${Math.round(runMs)} ms run:\n${outcome.output}`).toContain(outcome.state)
