@@ -105,6 +105,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
   const apply = (effects: Effects): void => {
     events.push(...effects.events)
     for (const d of effects.delivered) outboxes?.delivered(d.contactId, d.envelopeId)
+    for (const contactId of effects.resync) resync(contactId)
     effects.replies.forEach(transmit)
     for (const s of effects.signals) direct?.onSignal(s.from, s.signal)
     // Receipts after the events: the user sees the message first, the ratchet step comes after.
@@ -116,6 +117,12 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     events.push(...messages.map((message): EngineEvent => ({ type: 'message', message })))
     outgoing.forEach(enqueue)
   })
+  /** Their session ran too far ahead of ours: what waits for them goes again on a new session. */
+  const resync = (contactId: string): void =>
+    void messenger.resync(contactId).then(({ replaced, composed }) => {
+      for (const envelopeId of replaced) outboxes?.remove(contactId, envelopeId)
+      for (const done of composed) done.outgoing.forEach(enqueue)
+    }, () => undefined)
   /** A link to a destination (or a new relay: a way to everyone) opened: outboxes retry now. */
   const openLinks = new Set<string>()
   const linksChanged = (): void => {

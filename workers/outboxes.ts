@@ -32,6 +32,8 @@ export interface Outboxes {
   restore(): Promise<void>
   enqueue(outgoing: Outgoing): void
   delivered(destination: string, envelopeId: string): void
+  /** The messenger replaced an envelope (resealed its messages): stop sending it. */
+  remove(destination: string, envelopeId: string): void
   /** The destination of an envelope this node is sending, if any (the mesh reports only ids). */
   destinationOf(envelopeId: string): string | undefined
   relayed(envelopeId: string): void
@@ -108,6 +110,10 @@ export function createOutboxes(init: OutboxesInit): Outboxes {
     delivered(destination, envelopeId) {
       envelopes.delete(envelopeId)
       actors.get(destination)?.send({ type: 'DELIVERED', envelopeId })
+    },
+    remove(destination, envelopeId) {
+      envelopes.delete(envelopeId)
+      actors.get(destination)?.send({ type: 'REMOVE', envelopeId })
     },
     destinationOf: (envelopeId) => envelopes.get(envelopeId)?.destination,
     relayed(envelopeId) {

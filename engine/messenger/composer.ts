@@ -44,8 +44,11 @@ export interface Composed {
 
 export interface Composer {
   compose(contactId: string, texts: readonly string[]): Promise<Composed>
-  /** Seals stored outgoing messages again (same ids, same history entries), back to queued. */
-  resend(contactId: string, messageIds: readonly string[], from: readonly MessageStatus[]): Promise<Composed>
+  /**
+   * Seals stored outgoing messages again (same ids, same history entries), back to queued. A message
+   * in a status outside `from` throws NotRetriableError when `strict`, else it is left as it is.
+   */
+  resend(contactId: string, messageIds: readonly string[], from: readonly MessageStatus[], strict?: boolean): Promise<Composed>
 }
 
 function validate(text: string): void {
@@ -125,7 +128,7 @@ export function createComposer(d: ComposerDeps): Composer {
         }
         return { messages, outgoing }
       }),
-    resend: (contactId, messageIds, from) =>
+    resend: (contactId, messageIds, from, strict = true) =>
       d.exclusive(async () => {
         const contact = await contactOf(contactId)
         const found: { item: BatchedMessage; record: MessageRecord; key: string }[] = []
@@ -134,7 +137,10 @@ export function createComposer(d: ComposerDeps): Composer {
           const bytes = entry?.historyKey ? await store.get(entry.historyKey) : undefined
           const record = bytes ? decodeRecord<MessageRecord>('message', bytes) : undefined
           if (!entry || entry.contactId !== contactId || !record || record.direction !== 'out') continue
-          if (!from.includes(record.status)) throw new NotRetriableError()
+          if (!from.includes(record.status)) {
+            if (strict) throw new NotRetriableError()
+            continue
+          }
           const body = { type: 'text' as const, sender: sender(), sentAt: record.timestamp, text: record.text }
           found.push({ item: { id: fromHex(id), body }, record: stripFailure({ ...record, status: 'queued' }), key: entry.historyKey! })
         }

@@ -86,6 +86,12 @@ export interface Messenger {
   retry(contactId: string, messageIds: readonly string[]): Promise<Composed>
   /** Messages an upgrade left without a sendable envelope, sealed again (run once after load). */
   resendPending(): Promise<Composed[]>
+  /**
+   * A contact's session fell too far behind to follow (Effects.resync): forget it and reseal what
+   * waits for them on a fresh one (same message ids), so their answers come on the new session.
+   * Returns the envelope ids it replaced.
+   */
+  resync(contactId: string): Promise<{ replaced: string[]; composed: Composed[] }>
   /** Envelopes waiting for their receipt (after a restart, say), oldest first. */
   outbox(): Promise<OutboxRecord[]>
   /** Opens an envelope addressed to this node. */
@@ -168,6 +174,23 @@ export function createMessenger(c: MessengerComponents): Messenger {
   const settings = async (): Promise<SettingsRecord> => {
     const bytes = await store.get(keys.settings)
     return bytes ? decodeRecord<SettingsRecord>('settings', bytes) : { readReceipts: false }
+  }
+
+  const resendPending = async (): Promise<Composed[]> => {
+    const markers = await store.keys(keys.resendPrefix)
+    const byContact = new Map<string, string[]>()
+    for (const key of markers) {
+      const [, contactId, messageId] = key.split('/')
+      if (contactId && messageId) byContact.set(contactId, [...(byContact.get(contactId) ?? []), messageId])
+    }
+    const done: Composed[] = []
+    for (const [contactId, ids] of byContact) {
+      // Anything not yet delivered; a message the recipient already has is shown there once (same id).
+      // Anything delivered meanwhile is left alone; an unknown contact (removed) has nothing to send.
+      done.push(await composer.resend(contactId, ids, ['queued', 'sent', 'relayed', 'failed'], false).catch(() => ({ messages: [], outgoing: [] })))
+      await store.batch(ids.map((id): StoreOp => ({ type: 'delete', key: keys.resend(contactId, id) })))
+    }
+    return done
   }
 
   return {
@@ -279,20 +302,20 @@ export function createMessenger(c: MessengerComponents): Messenger {
         return change.records
       }),
     retry: (contactId, messageIds) => composer.resend(contactId, messageIds, ['failed']),
-    async resendPending() {
-      const markers = await store.keys(keys.resendPrefix)
-      const byContact = new Map<string, string[]>()
-      for (const key of markers) {
-        const [, contactId, messageId] = key.split('/')
-        if (contactId && messageId) byContact.set(contactId, [...(byContact.get(contactId) ?? []), messageId])
-      }
-      const done: Composed[] = []
-      for (const [contactId, ids] of byContact) {
-        // Anything not yet delivered; a message the recipient already has is shown there once (same id).
-        done.push(await composer.resend(contactId, ids, ['queued', 'sent', 'relayed', 'failed']).catch(() => ({ messages: [], outgoing: [] })))
-        await store.batch(ids.map((id): StoreOp => ({ type: 'delete', key: keys.resend(contactId, id) })))
-      }
-      return done
+    resendPending,
+    async resync(contactId) {
+      const replaced = await exclusive(async () => {
+        const waiting = (await outbox.load()).filter((e) => e.destination === contactId && e.historyKeys.length > 0)
+        const reset = sessions.reset(contactId)
+        const removals = waiting.map((entry) => outbox.remove(entry))
+        // One batch: a crash leaves either the old envelopes or markers that reseal their messages at start.
+        const markers = waiting.flatMap((e) => e.messageIds.map((id): StoreOp => ({ type: 'set', key: keys.resend(contactId, id), value: encodeRecord({}) })))
+        await store.batch([...reset.ops, ...removals.map((r) => r.op), ...markers])
+        reset.commit()
+        removals.forEach((r) => r.commit())
+        return waiting.map((e) => e.envelopeId)
+      })
+      return { replaced, composed: await resendPending() }
     },
     outbox: () => outbox.load(),
     receive: (envelope) => exclusive(() => receive(envelope)),

@@ -33,9 +33,11 @@ export interface Effects {
   readonly signals: { readonly from: string; readonly signal: Uint8Array }[]
   /** Outbox entries an end-to-end receipt completed: their machines stop. */
   readonly delivered: { readonly contactId: string; readonly envelopeId: string }[]
+  /** Contacts whose session fell too far behind theirs to follow: start a new one (Messenger.resync). */
+  readonly resync: string[]
 }
 
-export const noEffects = (): Effects => ({ events: [], replies: [], signals: [], receipts: [], delivered: [] })
+export const noEffects = (): Effects => ({ events: [], replies: [], signals: [], receipts: [], delivered: [], resync: [] })
 
 export interface ReceiverDeps {
   readonly clock: Clock
@@ -72,6 +74,10 @@ export function createReceiver(d: ReceiverDeps): (envelope: Envelope) => Promise
     } catch (error) {
       // Its message key is gone: it was decrypted (and shown) already.
       if ((error as Error).name === 'DuplicateOrExpiredError') return noEffects()
+      // More than MAX_SKIP of their messages never arrived (receipts lost while we were away):
+      // this session can no longer follow theirs. Only a new one heals it.
+      const peer = (error as { peer?: Uint8Array | null }).peer
+      if ((error as Error).name === 'TooManySkippedError' && peer) return { ...noEffects(), resync: [toHex(peer)] }
       throw error
     }
     const { sender: peer, plaintext } = opened.value

@@ -19,8 +19,15 @@ export class InvalidBundleError extends SovereignError {
  * chain (Double Ratchet §3.5 MAX_SKIP, §4.6 SkipMessageKeysHE). Nothing changes.
  */
 export class TooManySkippedError extends SovereignError {
-  constructor(message = 'message counter jumps past the skip limit') {
+  /**
+   * Identity of the session's peer when the header was authenticated under its
+   * header key: that contact really is further ahead than this session can follow,
+   * and only a new session heals it. Absent when no session was identified.
+   */
+  readonly peer: Uint8Array | null
+  constructor(message = 'message counter jumps past the skip limit', peer: Uint8Array | null = null) {
     super('TooManySkippedError', message)
+    this.peer = peer
   }
 }
 

@@ -21,7 +21,7 @@ import { byteWriter } from '../wire/byteWriter.ts'
 import { DecryptError } from '../crypto/errors.ts'
 import { HEADER_KEY_ORDER, initInitiator, initResponder, matchHeader, ratchetDecrypt, ratchetEncrypt } from './doubleRatchet.ts'
 import type { HeaderMatch } from './doubleRatchet.ts'
-import { InvalidBundleError, InvalidSenderError, NoSessionError, UnknownOneTimePrekeyError, UnknownSignedPrekeyError } from './errors.ts'
+import { InvalidBundleError, InvalidSenderError, NoSessionError, TooManySkippedError, UnknownOneTimePrekeyError, UnknownSignedPrekeyError } from './errors.ts'
 import { ratchetSeeds } from './kdf.ts'
 import type { PrekeySecrets } from './prekeySecrets.ts'
 import { findOneTimePrekey, findSignedPrekey } from './prekeySecrets.ts'
@@ -206,7 +206,14 @@ export function decryptMessage(
       const fullAd = fullAds[i]!
       const match = matchHeader(crypto, state, decoded.header, fullAd, keys)
       if (match === null) continue
-      const out = ratchetDecrypt(crypto, random, state, match, decoded.header, decoded.body, fullAd)
+      let out: ReturnType<typeof ratchetDecrypt>
+      try {
+        out = ratchetDecrypt(crypto, random, state, match, decoded.header, decoded.body, fullAd)
+      } catch (error) {
+        // The header opened under this session's header key: say whose session fell behind.
+        if (error instanceof TooManySkippedError) throw new TooManySkippedError(error.message, state.peer.identity)
+        throw error
+      }
       return { sender: state.peer, plaintext: out.plaintext, state: out.state, consumedOneTimePrekey: null, isNewSession: false }
     }
   }
