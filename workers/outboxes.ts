@@ -67,9 +67,12 @@ export function createOutboxes(init: OutboxesInit): Outboxes {
           const bytes = envelopes.get(envelopeId)?.bytes
           if (bytes) init.send(attempt === 0 ? bytes : withAttempt(bytes, attempt))
         },
-        // The first attempt is not worth a write per message: lost, it only costs one retry (attempt 0 again).
+        // Written at 2, 4, 8 … attempts, not each one: a backlog's retries would otherwise queue a
+        // write each in front of the receipts that end them. A restart repeats at most as many as were made.
         attempted: (envelopeId, attempts) => {
-          if (attempts > 1) void messenger.recordAttempt(destination, envelopeId, attempts).catch(() => undefined)
+          if (attempts > 1 && (attempts & (attempts - 1)) === 0) {
+            void messenger.recordAttempt(destination, envelopeId, attempts).catch(() => undefined)
+          }
         },
         failed: (envelopeId, reason) => {
           envelopes.delete(envelopeId)
