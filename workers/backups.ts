@@ -54,20 +54,9 @@ export function createBackups(c: BackupComponents): Backups {
       )
     },
     async restore(file, passphrase, onProgress) {
-      const options = { maxSchema: SCHEMA_VERSION, ...(onProgress ? { onProgress } : {}) }
       // The engine stops only once the whole file checked out, just before the one batch that replaces the store.
-      const { store } = c
-      const stopThenWrite: Store = {
-        get: (key) => store.get(key),
-        set: (key, value) => store.set(key, value),
-        delete: (key) => store.delete(key),
-        keys: (prefix) => store.keys(prefix),
-        batch: async (ops) => {
-          await c.stop()
-          return store.batch(ops)
-        },
-      }
-      const result = await c.quiet(() => restoreBackup(stopThenWrite, file, passphrase, c, options))
+      const options = { maxSchema: SCHEMA_VERSION, beforeWrite: c.stop, ...(onProgress ? { onProgress } : {}) }
+      const result = await c.quiet(() => restoreBackup(c.store, file, passphrase, c, options))
       return { profileName: result.profileName, createdAt: result.createdAt, records: result.records }
     },
     exportData: () => c.quiet(() => exportJson(c.store, { now: c.clock.now() })),

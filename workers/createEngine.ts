@@ -87,9 +87,12 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       events.push({ type: 'messageStatus', id: m.id, contactId: m.contactId, status: m.status, ...(m.failure ? { failure: m.failure } : {}) })
     }
   }
-  /** The forwarder reports only ids; envelopes not in an outbox (receipts, signals) have no status. */
+  /**
+   * The forwarder reports every transmission by id; only an envelope's first one can move its
+   * messages to sent (receipts and signals, not in an outbox, have no status).
+   */
   const onSent = (envelopeId: string): void => {
-    const destination = outboxes?.destinationOf(envelopeId)
+    const destination = outboxes?.firstSent(envelopeId)
     if (destination !== undefined) void messenger.markSent(destination, envelopeId).then(statusEvents, () => undefined)
   }
   const onRelayed = (envelopeId: string): void => {

@@ -28,7 +28,7 @@ export interface OutboxesInit {
 }
 
 export interface Outboxes {
-  /** Resumes what the store holds (after a restart): each entry is due at once. */
+  /** Resumes what the store holds; call once, at start, before anything is enqueued. */
   restore(): Promise<void>
   enqueue(outgoing: Outgoing): void
   delivered(destination: string, envelopeId: string): void
@@ -36,6 +36,8 @@ export interface Outboxes {
   remove(destination: string, envelopeId: string): void
   /** The destination of an envelope this node is sending, if any (the mesh reports only ids). */
   destinationOf(envelopeId: string): string | undefined
+  /** Like destinationOf, but only for an envelope's first transmission in this process: later ones change no status. */
+  firstSent(envelopeId: string): string | undefined
   relayed(envelopeId: string): void
   /** A link or route to `destination` appeared: retry now rather than after the backoff. */
   reachable(destination: string): void
@@ -48,7 +50,7 @@ export function createOutboxes(init: OutboxesInit): Outboxes {
   const { messenger } = init
   const actors = new Map<string, OutboxActor>()
   /** Envelope id → its destination and bytes (null: an earlier version's, unsendable). */
-  const envelopes = new Map<string, { destination: string; bytes: Uint8Array | null }>()
+  const envelopes = new Map<string, { destination: string; bytes: Uint8Array | null; sent?: true }>()
   const report = (promise: Promise<readonly MessageView[]>): void => void promise.then(init.onStatus, () => undefined)
 
   const actorFor = (destination: string, items: readonly OutboxItem[] = []): OutboxActor => {
@@ -99,11 +101,7 @@ export function createOutboxes(init: OutboxesInit): Outboxes {
         }
         byDestination.set(record.destination, [...(byDestination.get(record.destination) ?? []), item])
       }
-      for (const [destination, items] of byDestination) {
-        const actor = actors.get(destination)
-        if (actor) for (const item of items) actor.send({ type: 'ENQUEUE', item })
-        else actorFor(destination, items)
-      }
+      for (const [destination, items] of byDestination) actorFor(destination, items)
     },
     enqueue(outgoing) {
       envelopes.set(outgoing.messageId, { destination: outgoing.destination, bytes: outgoing.bytes })
@@ -119,6 +117,12 @@ export function createOutboxes(init: OutboxesInit): Outboxes {
       actors.get(destination)?.send({ type: 'REMOVE', envelopeId })
     },
     destinationOf: (envelopeId) => envelopes.get(envelopeId)?.destination,
+    firstSent(envelopeId) {
+      const entry = envelopes.get(envelopeId)
+      if (!entry || entry.sent) return undefined
+      entry.sent = true
+      return entry.destination
+    },
     relayed(envelopeId) {
       const destination = envelopes.get(envelopeId)?.destination
       if (destination !== undefined) actors.get(destination)?.send({ type: 'RELAYED', envelopeId })

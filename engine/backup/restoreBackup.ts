@@ -35,6 +35,8 @@ export interface RestoreBackupInit {
   /** The newest schema version this app reads; a backup of a newer one is refused. */
   readonly maxSchema: number
   readonly onProgress?: BackupProgress
+  /** Runs once the whole file checked out, just before the one batch that replaces the store (stop the engine here). */
+  readonly beforeWrite?: () => Promise<void>
 }
 
 export interface RestoreResult {
@@ -84,6 +86,7 @@ export async function restoreBackup(
       if (!restored.has(key)) ops.push({ type: 'delete', key })
     }
 
+    await options.beforeWrite?.()
     const reportWrite = phaseReporter(options.onProgress, 'writing')
     reportWrite(0, ops.length)
     await store.batch(ops)

@@ -1,4 +1,4 @@
-import { createEffect, createSignal, Show, type JSX } from 'solid-js'
+import { createSignal, Show, type JSX } from 'solid-js'
 import {
   backupErrorText,
   backupFileName,
@@ -13,6 +13,7 @@ import {
 } from '../lib/backup.ts'
 import { useEngine } from '../lib/engine.ts'
 import { TaskProgressBar } from './TaskProgressBar.tsx'
+import { TaskSheet } from './TaskSheet.tsx'
 
 export interface BackupDialogProps {
   readonly open: boolean
@@ -39,28 +40,25 @@ export function BackupDialog(props: BackupDialogProps): JSX.Element {
   const [error, setError] = createSignal<string | null>(null)
   const [mismatch, setMismatch] = createSignal(false)
   const [saved, setSaved] = createSignal<SavedBackup | null>(null)
-  let dialog: HTMLDialogElement | undefined
   let first: HTMLInputElement | undefined
   let second: HTMLInputElement | undefined
   let done: HTMLButtonElement | undefined
 
-  createEffect(() => {
-    if (dialog === undefined) return
-    if (props.open && !dialog.open) {
-      setPassphrase('')
-      setConfirmation('')
-      setReveal(false)
-      setProgress(null)
-      setError(null)
-      setMismatch(false)
-      setSaved(null)
-      dialog.showModal()
-      first?.focus()
-    } else if (!props.open && dialog.open) dialog.close()
-  })
+  /** Each time the sheet opens: a clean form, focus on its first field. */
+  const reset = (): void => {
+    setPassphrase('')
+    setConfirmation('')
+    setReveal(false)
+    setProgress(null)
+    setError(null)
+    setMismatch(false)
+    setSaved(null)
+    first?.focus()
+  }
+
 
   const close = (): void => {
-    if (!busy()) dialog?.close()
+    if (!busy()) props.onClose()
   }
 
   const submit = async (event: SubmitEvent): Promise<void> => {
@@ -98,31 +96,7 @@ export function BackupDialog(props: BackupDialogProps): JSX.Element {
   }
 
   return (
-    <dialog
-      ref={dialog}
-      class="sheet sheet--narrow"
-      aria-labelledby="backup-title"
-      data-testid="backup-dialog"
-      onCancel={(e) => {
-        if (busy()) e.preventDefault()
-      }}
-      onClose={() => props.onClose()}
-      onClick={(e) => {
-        // A click on the dialog box itself (not its content) is the backdrop.
-        if (e.target === e.currentTarget) close()
-      }}
-    >
-      <Show when={props.open}>
-        <div class="sheet__body">
-          <header class="sheet__head">
-            <div class="sheet__title">
-              <h2 id="backup-title">Back up</h2>
-              <p class="sheet__status">An encrypted copy of everything on this device</p>
-            </div>
-            <button type="button" class="button button--ghost sheet__close" aria-label="Close" disabled={busy()} onClick={close}>
-              ×
-            </button>
-          </header>
+    <TaskSheet open={props.open} onClose={props.onClose} onOpen={reset} locked={busy()} name="backup" title="Back up" status="An encrypted copy of everything on this device">
 
           <Show
             when={saved()}
@@ -231,8 +205,6 @@ export function BackupDialog(props: BackupDialogProps): JSX.Element {
               </>
             )}
           </Show>
-        </div>
-      </Show>
-    </dialog>
+    </TaskSheet>
   )
 }

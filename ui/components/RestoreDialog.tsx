@@ -1,8 +1,9 @@
-import { createEffect, createSignal, Show, type JSX } from 'solid-js'
+import { createSignal, Show, type JSX } from 'solid-js'
 import { BACKUP_EXTENSION, formatSize, needsReload, restoreErrorText, startingProgress, taskProgress, type TaskProgress } from '../lib/backup.ts'
 import { useEngine, type RestoredBackup } from '../lib/engine.ts'
 import { formatDate } from '../lib/format.ts'
 import { TaskProgressBar } from './TaskProgressBar.tsx'
+import { TaskSheet } from './TaskSheet.tsx'
 
 export interface RestoreDialogProps {
   readonly open: boolean
@@ -28,7 +29,6 @@ export function RestoreDialog(props: RestoreDialogProps): JSX.Element {
   const [error, setError] = createSignal<{ readonly text: string; readonly field: 'file' | 'passphrase' | 'confirm' | null } | null>(null)
   const [mustReload, setMustReload] = createSignal(false)
   const [restored, setRestored] = createSignal<RestoredBackup | null>(null)
-  let dialog: HTMLDialogElement | undefined
   let picker: HTMLInputElement | undefined
   let secret: HTMLInputElement | undefined
   let done: HTMLDivElement | undefined
@@ -38,23 +38,21 @@ export function RestoreDialog(props: RestoreDialogProps): JSX.Element {
   /** Once a restore has run (or the engine stopped) the dialog stays until the page reloads. */
   const locked = (): boolean => busy() || restored() !== null
 
-  createEffect(() => {
-    if (dialog === undefined) return
-    if (props.open && !dialog.open) {
-      setFile(null)
-      setPassphrase('')
-      setUnderstood(false)
-      setProgress(null)
-      setError(null)
-      setRestored(null)
-      setMustReload(false)
-      dialog.showModal()
-      picker?.focus()
-    } else if (!props.open && dialog.open) dialog.close()
-  })
+  /** Each time the sheet opens: a clean form, focus on its first field. */
+  const reset = (): void => {
+    setFile(null)
+    setPassphrase('')
+    setUnderstood(false)
+    setProgress(null)
+    setError(null)
+    setRestored(null)
+    setMustReload(false)
+    picker?.focus()
+  }
+
 
   const close = (): void => {
-    if (!locked()) dialog?.close()
+    if (!locked()) props.onClose()
   }
 
   const fail = (text: string, field: 'file' | 'passphrase' | 'confirm' | null): void => {
@@ -96,33 +94,7 @@ export function RestoreDialog(props: RestoreDialogProps): JSX.Element {
   const invalid = (field: 'file' | 'passphrase'): boolean => error()?.field === field
 
   return (
-    <dialog
-      ref={dialog}
-      class="sheet sheet--narrow"
-      aria-labelledby="restore-title"
-      data-testid="restore-dialog"
-      onCancel={(e) => {
-        if (locked()) e.preventDefault()
-      }}
-      onClose={() => props.onClose()}
-      onClick={(e) => {
-        // A click on the dialog box itself (not its content) is the backdrop.
-        if (e.target === e.currentTarget) close()
-      }}
-    >
-      <Show when={props.open}>
-        <div class="sheet__body">
-          <header class="sheet__head">
-            <div class="sheet__title">
-              <h2 id="restore-title">Restore from backup</h2>
-              <p class="sheet__status">Bring back a profile from a backup file</p>
-            </div>
-            <Show when={!locked()}>
-              <button type="button" class="button button--ghost sheet__close" aria-label="Close" onClick={close}>
-                ×
-              </button>
-            </Show>
-          </header>
+    <TaskSheet open={props.open} onClose={props.onClose} onOpen={reset} locked={locked()} name="restore" title="Restore from backup" status="Bring back a profile from a backup file">
 
           <Show
             when={restored()}
@@ -255,8 +227,6 @@ export function RestoreDialog(props: RestoreDialogProps): JSX.Element {
               </div>
             )}
           </Show>
-        </div>
-      </Show>
-    </dialog>
+    </TaskSheet>
   )
 }

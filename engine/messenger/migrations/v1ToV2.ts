@@ -65,8 +65,8 @@ export async function planV1ToV2(store: Store): Promise<StoreOp[]> {
     ops.push({ type: 'set', key: keys.historyHead(contactId), value: encodeRecord(head) })
   }
   // Schema-1 indexes and envelopes: replaced above, or unsendable now.
+  const written = new Set(ops.filter((op) => op.type === 'set').map((op) => op.key))
   for (const prefix of ['msgid/', 'env/', 'outbox/']) {
-    const written = new Set(ops.filter((op) => op.type === 'set').map((op) => op.key))
     for (const key of await store.keys(prefix)) if (!written.has(key)) ops.push({ type: 'delete', key })
   }
   return ops

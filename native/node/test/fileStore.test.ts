@@ -5,26 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { storeContract } from '../../../engine/ports/test/storeContract.ts'
 import { encodeJournal, encodeRecord } from '../../../engine/store/index.ts'
 import { JOURNAL_FILE, openFileStore } from '../fileStore.ts'
-import type { FileStore } from '../fileStore.ts'
+import { tempFileStore } from './tempFileStore.ts'
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values)
 
-storeContract('file (tmp dir)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'sovereign-store-'))
-  const opened: FileStore[] = [await openFileStore(dir)]
-  return {
-    store: opened[0]!,
-    async reopen() {
-      await opened.at(-1)!.close()
-      opened.push(await openFileStore(dir))
-      return opened.at(-1)!
-    },
-    async cleanup() {
-      for (const store of opened) await store.close()
-      await rm(dir, { recursive: true, force: true })
-    },
-  }
-})
+storeContract('file (tmp dir)', () => tempFileStore('sovereign-store-'))
 
 describe('openFileStore crash safety', () => {
   let dir: string

@@ -5,26 +5,11 @@ import { describe, expect, it } from 'vitest'
 import { SCHEMA_KEY, encodeSchemaVersion, migrateStore } from '../../../engine/store/index.ts'
 import { rejectionOf, renameStep, schemaContract } from '../../../engine/store/test/schemaContract.ts'
 import { openFileStore } from '../fileStore.ts'
-import type { FileStore } from '../fileStore.ts'
+import { tempFileStore } from './tempFileStore.ts'
 
 // The refusal and the one-batch step checked on a real directory, reopened
 // from disk, not only against the memory store.
-schemaContract('the file store (tmp dir)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'sovereign-schema-'))
-  const opened: FileStore[] = [await openFileStore(dir)]
-  return {
-    store: opened[0]!,
-    async reopen() {
-      await opened.at(-1)!.close()
-      opened.push(await openFileStore(dir))
-      return opened.at(-1)!
-    },
-    async cleanup() {
-      for (const store of opened) await store.close()
-      await rm(dir, { recursive: true, force: true })
-    },
-  }
-})
+schemaContract('the file store (tmp dir)', () => tempFileStore('sovereign-schema-'))
 
 describe('migrateStore on the file store, at the file level', () => {
   it('leaves every file byte-for-byte as it was when the schema is newer', async () => {
