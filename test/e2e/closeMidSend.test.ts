@@ -260,7 +260,8 @@ describe('closing the page mid-send (Chromium, IndexedDB)', () => {
     const aliceUrl = appUrl(alice)
 
     // 1. Closed 3 ms after the test hears of the first accepted message (a few more may be accepted by then).
-    const burstC = texts('C', 20)
+    // Long enough that the close lands mid-burst even when the machine is loaded.
+    const burstC = texts('C', 40)
     const c = await startBurst(alice.page, burstC)
     await c.reached(1)
     await new Promise((r) => setTimeout(r, 3))
