@@ -85,7 +85,7 @@ describe('bench scenarios (--quick)', () => {
       expect(run.forwarded.length).toBe(run.relays)
       for (const f of run.forwarded) expect(f).toBeGreaterThan(0)
     }
-  }, 60_000)
+  })
 
   it('mesh-sim: every message delivered once, no TTL exhausted, finite figures', async () => {
     const result = await runMeshSimScenario({ quick: true })
@@ -104,5 +104,5 @@ describe('bench scenarios (--quick)', () => {
     positiveFinite(r.transmissionsPerDelivered)
     positiveFinite(r.latencyMs.p50)
     positiveFinite(r.latencyMs.p99)
-  }, 60_000)
+  })
 })

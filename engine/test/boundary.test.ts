@@ -82,5 +82,5 @@ describe('layer boundaries', () => {
       output = String((error as { stdout?: string }).stdout ?? error)
     }
     expect(output).toBe('')
-  }, 120_000)
+  })
 })

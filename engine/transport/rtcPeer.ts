@@ -70,8 +70,18 @@ export interface SignalledRtcTransportInit {
  * dials resolve with the two ends of one link, and neither listener sees it.
  * Keep one dial per peer at a time (as peerLink does).
  */
+/** Per-dial options. */
+export interface RtcDialInit {
+  /**
+   * This dial's deadline instead of the transport's `dialTimeoutMs`: a caller
+   * that expects no answer (a probe of a peer that may be gone) need not wait
+   * as long as a dial that should open on a busy device.
+   */
+  readonly timeoutMs?: number
+}
+
 export interface RtcTransport extends Transport {
-  dial(address: string): Promise<Link>
+  dial(address: string, init?: RtcDialInit): Promise<Link>
   listen(address: string, onLink: (link: Link) => void): Promise<Listener>
   /** Closes every link and pending dial; signals are ignored from then on. */
   close(): void

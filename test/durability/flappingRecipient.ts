@@ -7,6 +7,7 @@
 import type { OutboxPolicy } from '../../machines/outbox.ts'
 import { spawnEngine } from '../../native/node/spawnEngine.ts'
 import type { EngineWorker } from '../../native/node/spawnEngine.ts'
+import { waitFor } from '../support/waitFor.ts'
 import type { Prng } from './prng.ts'
 
 export interface FlappingRecipientInit {
@@ -58,6 +59,9 @@ export function createFlappingRecipient(init: FlappingRecipientInit): FlappingRe
     worker = w
     // Its contact's offer named the relay, so it reconnects on its own; this says it again for clarity.
     await w.api.connect(init.relayUrl)
+    // An on-line period counts from the open link, not from the spawn: on a loaded machine start-up alone
+    // can take seconds, and the recipient must really be reachable for the period it was given.
+    await waitFor('the recipient on line', async () => (await w.api.links()).some((l) => l.state === 'open'))
     return w
   }
   const between = (range: readonly [number, number]): number => init.random.int(range[0], range[1])

@@ -42,10 +42,14 @@ const SEED = Number(process.env['SEED'] ?? Math.floor(Math.random() * 2 ** 31))
 const BACKLOG = Boolean(process.env['KILL_TEST_BACKLOG'])
 /** Kills from outside at a random moment (start-up and store recovery included), every other round. */
 const PARENT_KILLS = Math.ceil(KILLS / 2)
-/** A run whose crash point did not come this long after it was ready is killed from outside instead (and tried again). */
-const CRASH_RUN_TIMEOUT_MS = 6_000
+/**
+ * A run whose crash point did not come this long after it was ready is killed from outside instead (and tried
+ * again). On a quiet machine every crash point comes within a few seconds; on a loaded one (issue 9: two `yes`
+ * on both cores) a 6 s limit missed after-receipt runs until the texts ran out, so this is a deadline, not a pace.
+ */
+const CRASH_RUN_TIMEOUT_MS = 20_000
 /** Start-up (module loading, store recovery, history read) is slow on a busy machine; past this it is killed. */
-const STARTUP_TIMEOUT_MS = 30_000
+const STARTUP_TIMEOUT_MS = 60_000
 const FINAL_TIMEOUT_MS = 120_000
 /** Pause between two chunks of texts in a run (senderProcess.ts jitters it ±50 %). */
 const PACE_MS = 10

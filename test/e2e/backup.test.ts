@@ -26,7 +26,7 @@ async function openSettings(person: Person): Promise<void> {
 }
 
 describe('backup and restore in the browser', () => {
-  test('a backup restored on a new device is the same Alice, who keeps chatting with Bob', { timeout: 60_000 }, async () => {
+  test('a backup restored on a new device is the same Alice, who keeps chatting with Bob', async () => {
     screenshotOnFailure('backup')
     const [alice, bob] = await Promise.all([onboard('Alice'), onboard('Bob')])
     await Promise.all([waitOnline(alice), waitOnline(bob)])

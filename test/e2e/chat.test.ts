@@ -10,7 +10,7 @@ import { addContact, contactItem, message, offerOf, openChat, send, useE2eWorld,
 const { onboard, screenshotOnFailure } = useE2eWorld()
 
 describe('chat in the browser through a relay', () => {
-  test('two people swap offers, chat both ways, and keep it all across a reload', { timeout: 120_000 }, async () => {
+  test('two people swap offers, chat both ways, and keep it all across a reload', async () => {
     screenshotOnFailure('chat')
     const [alice, bob] = await Promise.all([onboard('Alice'), onboard('Bob')])
     await Promise.all([waitOnline(alice), waitOnline(bob)])
@@ -59,7 +59,7 @@ describe('chat in the browser through a relay', () => {
     expect(bob.pageErrors).toEqual([])
   })
 
-  test('a bad offer code shows a readable error and adds nobody', { timeout: 60_000 }, async () => {
+  test('a bad offer code shows a readable error and adds nobody', async () => {
     screenshotOnFailure('bad-offer')
     const [carol, dave] = await Promise.all([onboard('Carol'), onboard('Dave')])
     const daveCode = (await offerOf(dave)).trim()

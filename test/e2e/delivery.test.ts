@@ -64,7 +64,7 @@ async function setPageVisible(person: Person, visible: boolean): Promise<void> {
 }
 
 describe('delivery status in the browser', () => {
-  test('a message reaches delivered, and without read receipts (the default) stays delivered once Bob reads it', { timeout: 120_000 }, async () => {
+  test('a message reaches delivered, and without read receipts (the default) stays delivered once Bob reads it', async () => {
     screenshotOnFailure('delivery-default')
     const [alice, bob] = await pair()
 
@@ -96,7 +96,7 @@ describe('delivery status in the browser', () => {
     expect(bob.pageErrors).toEqual([])
   })
 
-  test('with read receipts on, Alice sees read once Bob views the conversation, and the setting survives a reload', { timeout: 120_000 }, async () => {
+  test('with read receipts on, Alice sees read once Bob views the conversation, and the setting survives a reload', async () => {
     screenshotOnFailure('delivery-read')
     const [alice, bob] = await pair()
 
@@ -128,7 +128,7 @@ describe('delivery status in the browser', () => {
     expect(bob.pageErrors).toEqual([])
   })
 
-  test('an open conversation on a hidden page is not read until the page is visible again', { timeout: 120_000 }, async () => {
+  test('an open conversation on a hidden page is not read until the page is visible again', async () => {
     screenshotOnFailure('delivery-hidden')
     const [alice, bob] = await pair()
     const toggle = await readReceiptsToggle(bob)

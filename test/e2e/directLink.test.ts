@@ -15,9 +15,10 @@ import { startRelay } from '../../native/node/relayServer.ts'
 import type { RelayHandle } from '../../native/node/relayServer.ts'
 import { launchChromium } from '../support/chromium.ts'
 import { onlyLoopback, WEBRTC_FLAGS } from '../support/netns.ts'
+import { WAIT_MS } from '../support/waitFor.ts'
 
 const DIST = resolve(import.meta.dirname, '..', '..', 'dist')
-const WAIT = 30_000
+const WAIT = WAIT_MS
 const isolated = onlyLoopback('test/e2e/directLink.test.ts')
 
 describe.skipIf(!isolated)('direct WebRTC link in Chromium', () => {

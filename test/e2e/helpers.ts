@@ -13,10 +13,11 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect, onTestFailed } from 'vitest'
 import { startRelay } from '../../native/node/relayServer.ts'
 import { launchChromium } from '../support/chromium.ts'
+import { WAIT_MS } from '../support/waitFor.ts'
 
 const DIST = resolve(import.meta.dirname, '../../dist')
-/** Longest wait for any one thing a user would see. */
-export const WAIT = 20_000
+/** Longest wait for any one thing a user would see (a deadline for a hung step, not a speed target). */
+export const WAIT = WAIT_MS
 
 export interface Person {
   /** Label for screenshots and failure messages (two people may share a display name). */

@@ -15,16 +15,43 @@ export interface Burst {
   reached(n: number): Promise<void>
   /** How the in-page driver ended: 'finished', or why it stopped (the page closed). */
   readonly ended: Promise<string>
+  /**
+   * With `holdAt`: resolves once the driver has typed message `holdAt` (Enter
+   * pressed, acceptance not awaited) and holds the burst open there until the
+   * page closes. Every message before it was accepted first.
+   */
+  readonly held: Promise<void>
+}
+
+export interface BurstInit {
+  /**
+   * Hold the burst open after typing this message (1-based): the driver never
+   * types the next one, so a close issued after `held` resolves lands inside the
+   * burst on any machine, however fast or slow (no race with the burst's end).
+   */
+  readonly holdAt?: number
 }
 
 let hooks = 0
 
-export async function startBurst(page: Page, texts: readonly string[]): Promise<Burst> {
+export async function startBurst(page: Page, texts: readonly string[], init: BurstInit = {}): Promise<Burst> {
   const accepted: string[] = []
   const delivered = new Set<string>()
   const waiters: { n: number; resolve: () => void }[] = []
+  let onHeld = (): void => undefined
+  let notHeld = (_: Error): void => undefined
+  const held = new Promise<void>((resolve, reject) => {
+    onHeld = resolve
+    notHeld = reject
+  })
+  held.catch(() => undefined) // a burst without holdAt never awaits it
   const hook = `__closeMidSendReport${++hooks}`
-  await page.exposeFunction(hook, (kind: 'accepted' | 'delivered', text: string) => {
+  // Reports come over one binding, in the order the page made them: 'held' after every earlier 'accepted'.
+  await page.exposeFunction(hook, (kind: 'accepted' | 'delivered' | 'held', text: string) => {
+    if (kind === 'held') {
+      onHeld()
+      return
+    }
     if (kind === 'delivered') {
       delivered.add(text)
       return
@@ -39,7 +66,7 @@ export async function startBurst(page: Page, texts: readonly string[]): Promise<
 
   const ended = page
     .evaluate(
-      async ({ texts, hook }) => {
+      async ({ texts, hook, holdAt }) => {
         const report = (window as unknown as Record<string, (kind: string, text: string) => void>)[hook]!
         const wanted = new Set(texts)
         const seen = new Set<string>()
@@ -68,11 +95,16 @@ export async function startBurst(page: Page, texts: readonly string[]): Promise<
           attributeFilter: ['data-status'],
         })
         const box = document.querySelector<HTMLTextAreaElement>('[data-testid="message-input"]')!
-        for (const text of texts) {
+        for (const [i, text] of texts.entries()) {
           // What typing does: the input event sets the draft, Enter sends it.
           box.value = text
           box.dispatchEvent(new Event('input', { bubbles: true }))
           box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }))
+          if (i + 1 === holdAt) {
+            void report('held', text)
+            // Held open until the page closes (which rejects this evaluate).
+            await new Promise<never>(() => undefined)
+          }
           // Accepted: the bubble is on screen and the box is empty again (the composer is free).
           do {
             await new Promise((r) => setTimeout(r, 0))
@@ -82,14 +114,16 @@ export async function startBurst(page: Page, texts: readonly string[]): Promise<
         }
         return 'finished'
       },
-      { texts: [...texts], hook },
+      { texts: [...texts], hook, holdAt: init.holdAt ?? 0 },
     )
     .catch((err: unknown) => `stopped: ${err instanceof Error ? err.message.split('\n', 1)[0] : String(err)}`)
 
+  void ended.then((how) => notHeld(new Error(`the burst ended (${how}) before it was held`)))
   return {
     accepted,
     delivered,
     ended,
+    held,
     reached: (n) =>
       new Promise<void>((resolve, reject) => {
         if (accepted.length >= n) return resolve()

@@ -20,12 +20,14 @@ import type { PreviewServer } from 'vite'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../support/chromium.ts'
 import { onlyLoopback, WEBRTC_FLAGS } from '../support/netns.ts'
+import { WAIT_MS } from '../support/waitFor.ts'
+import { OPENING_DIAL_TIMEOUT_MS } from '../../engine/ports/test/transportContract.ts'
 import type { TestCommand, TestEvent } from './rtc-page/protocol.ts'
 
 const isolated = onlyLoopback('test/e2e/rtcBridge.test.ts')
 
 const PAGE_DIR = resolve(import.meta.dirname, 'rtc-page')
-const WAIT = 30_000
+const WAIT = WAIT_MS
 const A = 'aa'.repeat(32)
 const B = 'bb'.repeat(32)
 const NOBODY = 'cc'.repeat(32)
@@ -88,7 +90,7 @@ describe.skipIf(!isolated)('WebRTC links through the main-thread bridge (Chromiu
     return peer.page.evaluate((wanted) => window.rtcTest.events.filter((e) => e.ev === wanted), ev)
   }
 
-  async function open(id: string, dialTimeoutMs?: number): Promise<Peer> {
+  async function open(id: string, dialTimeoutMs = OPENING_DIAL_TIMEOUT_MS): Promise<Peer> {
     const context = await browser.newContext()
     const page = await context.newPage()
     const peer: Peer = { id, page, context, pageErrors: [] }
@@ -101,7 +103,7 @@ describe.skipIf(!isolated)('WebRTC links through the main-thread bridge (Chromiu
     peers.push(peer)
     await page.goto(url)
     await page.waitForFunction(() => window.rtcTest !== undefined)
-    await command(peer, { op: 'init', selfId: id, ...(dialTimeoutMs !== undefined ? { dialTimeoutMs } : {}) })
+    await command(peer, { op: 'init', selfId: id, dialTimeoutMs })
     await event(peer, 'ready')
     return peer
   }
@@ -174,5 +176,5 @@ describe.skipIf(!isolated)('WebRTC links through the main-thread bridge (Chromiu
     // Backpressure held: the worker never queued far past its 1 MiB mark.
     expect(flooded.maxBuffered).toBeLessThan(2 * 1024 * 1024)
     console.log(`chromium bridge: ${(total / 1e6 / seconds).toFixed(1)} MB/s for 16 KiB messages (receiver side ${(total / 1e6 / (drained.ms / 1000)).toFixed(1)} MB/s)`)
-  }, 60_000)
+  })
 })

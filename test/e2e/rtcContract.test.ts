@@ -32,7 +32,7 @@ import { build, preview } from 'vite'
 import type { PreviewServer } from 'vite'
 import { afterAll, beforeAll, describe } from 'vitest'
 import type { Link } from '../../engine/ports/transport.ts'
-import { acceptQueue, transportContract } from '../../engine/ports/test/transportContract.ts'
+import { acceptQueue, FAILING_DIAL_TIMEOUT_MS, OPENING_DIAL_TIMEOUT_MS, transportContract } from '../../engine/ports/test/transportContract.ts'
 import type { TransportHarness } from '../../engine/ports/test/transportContract.ts'
 import { LinkClosedError, MessageTooLargeError } from '../../engine/transport/errors.ts'
 import { MAX_MESSAGE_BYTES } from '../../engine/transport/linkCore.ts'
@@ -43,9 +43,8 @@ import type { ContractCommand, ContractEvent } from './rtc-page/contractProtocol
 const isolated = onlyLoopback('test/e2e/rtcContract.test.ts')
 
 const PAGE_DIR = resolve(import.meta.dirname, 'rtc-page')
-/** Short, so that the dead-address and stopped-listener dials fail fast; loopback links open in well under it. */
-const DIAL_TIMEOUT_MS = 2_000
-const WAIT = 15_000
+/** Past the worker's own dial deadline (OPENING_DIAL_TIMEOUT_MS): only a lost answer runs into it. */
+const WAIT = OPENING_DIAL_TIMEOUT_MS + 15_000
 const A = 'aa'.repeat(32)
 const B = 'bb'.repeat(32)
 const NOBODY = 'cc'.repeat(32)
@@ -186,10 +185,10 @@ class PagePeer {
     await withTimeout(done, `${answer} from ${this.id.slice(0, 4)}`)
   }
 
-  dial(address: string): Promise<Link> {
+  dial(address: string, timeoutMs?: number): Promise<Link> {
     const req = this.nextReq++
     const result = new Promise<Link>((resolve, reject) => this.dials.set(req, { resolve, reject }))
-    this.command({ op: 'dial', req, address })
+    this.command({ op: 'dial', req, address, ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
     // The worker's own dial deadline answers first; this one only guards against a lost answer.
     return withTimeout(result, `dial ${address.slice(0, 12)}…`)
   }
@@ -298,7 +297,7 @@ describe.skipIf(!isolated)('WebRTC transport contract between two Chromium pages
     peers.push(peer)
     await page.goto(url)
     await page.waitForFunction(() => window.rtcContract !== undefined)
-    await peer.call({ op: 'init', selfId: id, dialTimeoutMs: DIAL_TIMEOUT_MS }, 'ready')
+    await peer.call({ op: 'init', selfId: id, dialTimeoutMs: OPENING_DIAL_TIMEOUT_MS }, 'ready')
     return peer
   }
 
@@ -311,8 +310,9 @@ describe.skipIf(!isolated)('WebRTC transport contract between two Chromium pages
         const link = await dialer.dial(`rtc:${B}`)
         return { dialer: link, acceptor: await withTimeout(listener.accepted.next(), 'the accepted link') }
       },
-      dial: (address) => dialer.dial(address),
+      dial: (address) => dialer.dial(address, FAILING_DIAL_TIMEOUT_MS),
       deadAddress: `rtc:${NOBODY}`,
+      listenAddress: `rtc:${B}`,
       stopListening: () => listener.call({ op: 'stopListening' }, 'stopped'),
       async cleanup() {
         // Let the last commands (a close, a late send) reach the page before judging it.

@@ -41,7 +41,7 @@ async function connect(a: Person, aName: string, b: Person, bName: string): Prom
 }
 
 describe('verifying a contact in the browser', () => {
-  test('both sides show the same safety number; a verified mark stays across a reload', { timeout: 120_000 }, async () => {
+  test('both sides show the same safety number; a verified mark stays across a reload', async () => {
     screenshotOnFailure('verify')
     const [alice, bob] = await Promise.all([onboard('Alice'), onboard('Bob')])
     await Promise.all([waitOnline(alice), waitOnline(bob)])
@@ -93,7 +93,7 @@ describe('verifying a contact in the browser', () => {
     expect(bob.pageErrors).toEqual([])
   })
 
-  test('two contacts with one name are told apart by fingerprint', { timeout: 120_000 }, async () => {
+  test('two contacts with one name are told apart by fingerprint', async () => {
     screenshotOnFailure('name-twins')
     const [alice, bob, otherBob] = await Promise.all([onboard('Alice'), onboard('Bob'), onboard('Bob', 'OtherBob')])
     const [bobCode, otherBobCode] = await Promise.all([offerOf(bob), offerOf(otherBob)])

@@ -37,7 +37,7 @@ describe('backup and restore', () => {
   }
   const errorName = (promise: Promise<unknown>): Promise<string> => promise.then(() => 'resolved', (e: Error) => e.name)
 
-  it('a restored device is the same person and keeps talking; bad files and passphrases change nothing', { timeout: 90_000 }, async () => {
+  it('a restored device is the same person and keeps talking; bad files and passphrases change nothing', async () => {
     relay = await startRelay({ port: 0, dataDir: tempDir() })
     const alice = engine(tempDir())
     const bob = engine(tempDir())
@@ -46,11 +46,11 @@ describe('backup and restore', () => {
     await alice.api.connect(relay.linkUrl)
     await bob.api.connect(relay.linkUrl)
     await bob.api.acceptOffer(await alice.api.createOffer())
-    await waitFor('Alice knows Bob', async () => (await alice.api.contacts()).some((c) => c.id === bobId), 15_000)
+    await waitFor('Alice knows Bob', async () => (await alice.api.contacts()).some((c) => c.id === bobId))
     await alice.api.send(bobId, 'before the backup')
-    await waitFor('delivered', async () => (await alice.api.history(bobId))[0]?.status === 'delivered', 15_000)
+    await waitFor('delivered', async () => (await alice.api.history(bobId))[0]?.status === 'delivered')
     await bob.api.send(aliceId, 'hello Alice')
-    await waitFor('Alice has it', async () => (await alice.api.history(bobId)).length === 2, 15_000)
+    await waitFor('Alice has it', async () => (await alice.api.history(bobId)).length === 2)
 
     expect(await errorName(alice.api.createBackup('short'))).toBe('WeakPassphraseError')
     const file = await alice.api.createBackup(PASSPHRASE)
@@ -88,8 +88,8 @@ describe('backup and restore', () => {
     expect((await restored.api.history(bobId)).map((m) => m.text)).toEqual(['before the backup', 'hello Alice'])
     // Sessions came back too: Bob's next message opens on the restored device, and Alice's reply reaches Bob.
     await bob.api.send(aliceId, 'after the restore')
-    await waitFor('the restored device reads it', async () => (await restored.api.history(bobId)).some((m) => m.text === 'after the restore'), 20_000)
+    await waitFor('the restored device reads it', async () => (await restored.api.history(bobId)).some((m) => m.text === 'after the restore'))
     await restored.api.send(bobId, 'back again')
-    await waitFor('Bob reads the reply', async () => (await bob.api.history(aliceId)).some((m) => m.text === 'back again'), 20_000)
+    await waitFor('Bob reads the reply', async () => (await bob.api.history(aliceId)).some((m) => m.text === 'back again'))
   })
 })

@@ -65,7 +65,7 @@ describe('a chain A–B–C–D', () => {
     const dId = (await d.profile())!.id
     // D's route to A runs D → C → B → A, learned from A's announcement, and back.
     await waitFor('routes converge', () =>
-      b.plane.router.nextHop(dId) !== null && c.plane.router.nextHop(aId) !== null, 15_000)
+      b.plane.router.nextHop(dId) !== null && c.plane.router.nextHop(aId) !== null)
     expect(b.links().some((l) => l.peerId === dId)).toBe(false)
 
     await d.acceptOffer(await a.createOffer())

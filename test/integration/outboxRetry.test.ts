@@ -37,7 +37,7 @@ describe('outbox retries across restarts', () => {
     return w
   }
 
-  it('delivers once after the relay forgot its custody and the sender restarted', { timeout: 90_000 }, async () => {
+  it('delivers once after the relay forgot its custody and the sender restarted', async () => {
     const relayDir = tempDir()
     let relay = await startRelay({ port: 0, dataDir: relayDir })
     relays.push(relay)
@@ -51,12 +51,12 @@ describe('outbox retries across restarts', () => {
     await alice.api.connect(relay.linkUrl)
     await bob.api.connect(relay.linkUrl)
     await bob.api.acceptOffer(await alice.api.createOffer())
-    await waitFor('Alice knows Bob', async () => (await alice.api.contacts()).some((c) => c.id === bobId), 15_000)
+    await waitFor('Alice knows Bob', async () => (await alice.api.contacts()).some((c) => c.id === bobId))
 
     await bob.terminate()
     const texts = Array.from({ length: 12 }, (_, i) => `held then lost ${i}`)
     await Promise.all(texts.map((t) => alice.api.send(bobId, t)))
-    await waitFor('the relay holds them', async () => (await alice.api.history(bobId)).every((m) => m.status === 'relayed'), 15_000)
+    await waitFor('the relay holds them', async () => (await alice.api.history(bobId)).every((m) => m.status === 'relayed'))
 
     // The relay restarts on the same port: what it held is gone. Alice restarts too.
     await relay.close()
@@ -71,9 +71,9 @@ describe('outbox retries across restarts', () => {
     const received = await waitFor('Bob has all of them', async () => {
       const h = await bob.api.history(aliceId)
       return h.length >= texts.length ? h : null
-    }, 30_000)
+    })
     expect(received.map((m) => m.text).sort()).toEqual([...texts].sort())
-    await waitFor('Alice sees delivered', async () => (await alice.api.history(bobId)).every((m) => m.status === 'delivered'), 30_000)
+    await waitFor('Alice sees delivered', async () => (await alice.api.history(bobId)).every((m) => m.status === 'delivered'))
     // Retries that were already in flight arrive too, and are shown once.
     await new Promise((r) => setTimeout(r, 1_500))
     const after = await bob.api.history(aliceId)

@@ -45,11 +45,11 @@ describe('two peered relays', () => {
     )
     // Bob adds Alice from her code; his intro goes relay 2 → relay 1 → Alice.
     await bob.api.acceptOffer(await alice.api.createOffer())
-    await waitFor('Alice learns Bob', async () => (await alice.api.contacts()).some((c) => c.id === bobId), 20_000)
+    await waitFor('Alice learns Bob', async () => (await alice.api.contacts()).some((c) => c.id === bobId))
     await alice.api.send(bobId, 'hello from relay 1')
-    await waitFor('Bob has it', async () => (await bob.api.history(aliceId)).some((m) => m.text === 'hello from relay 1'), 20_000)
+    await waitFor('Bob has it', async () => (await bob.api.history(aliceId)).some((m) => m.text === 'hello from relay 1'))
     await bob.api.send(aliceId, 'hello from relay 2')
-    await waitFor('Alice has it', async () => (await alice.api.history(bobId)).some((m) => m.text === 'hello from relay 2'), 20_000)
+    await waitFor('Alice has it', async () => (await alice.api.history(bobId)).some((m) => m.text === 'hello from relay 2'))
     await waitFor('both delivered', async () =>
       (await alice.api.history(bobId)).filter((m) => m.direction === 'out').every((m) => m.status === 'delivered') &&
       (await bob.api.history(aliceId)).filter((m) => m.direction === 'out').every((m) => m.status === 'delivered'),

@@ -7,7 +7,7 @@
  * browser runs in test/e2e/rtcBridge.test.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { acceptQueue, probe, transportContract } from '../../engine/ports/test/transportContract.ts'
+import { acceptQueue, FAILING_DIAL_TIMEOUT_MS, OPENING_DIAL_TIMEOUT_MS, probe, transportContract } from '../../engine/ports/test/transportContract.ts'
 import { createMemorySignalling } from '../../engine/transport/rtcSignalling.ts'
 import type { RtcSignaller, RtcTransport } from '../../engine/transport/rtcSignalling.ts'
 import { attachRtcBridge } from '../rtcBridge.ts'
@@ -75,8 +75,8 @@ const suite = polyfill ? describe : describe.skip
 if (polyfill) {
   transportContract('rtc through the main-thread bridge (node-datachannel polyfill)', async () => {
     const signalling = createMemorySignalling()
-    const dialer = side(signalling.signaller(A), A)
-    const listening = side(signalling.signaller(B), B)
+    const dialer = side(signalling.signaller(A), A, OPENING_DIAL_TIMEOUT_MS)
+    const listening = side(signalling.signaller(B), B, OPENING_DIAL_TIMEOUT_MS)
     const accepted = acceptQueue()
     const listener = await listening.transport.listen('rtc:', accepted.onLink)
     return {
@@ -84,8 +84,9 @@ if (polyfill) {
         const link = await dialer.transport.dial(listener.address)
         return { dialer: link, acceptor: await accepted.next() }
       },
-      dial: (address) => dialer.transport.dial(address),
+      dial: (address) => dialer.transport.dial(address, { timeoutMs: FAILING_DIAL_TIMEOUT_MS }),
       deadAddress: `rtc:${NOBODY}`,
+      listenAddress: listener.address,
       stopListening: () => listener.close(),
       async cleanup() {
         release(dialer)

@@ -56,6 +56,7 @@ transportContract('browser WebSocket dial → node ws listen', async () => {
       return { dialer, acceptor: await accepted.next() }
     },
     dial: (address) => transport.dial(address),
+    listenAddress: listener.address,
     deadAddress: `ws://127.0.0.1:${dead}/link`,
     stopListening: () => listener.close(),
     cleanup: () => listener.close(),
@@ -87,7 +88,6 @@ describe('createBrowserWsTransport', () => {
     const err = await errorOf(createBrowserWsTransport({ dialTimeoutMs: 100 }).dial(`ws://127.0.0.1:${port}/`))
     expect(err?.name).toBe('DialError')
     expect(err?.message).toContain('timed out')
-    expect(Date.now() - started).toBeLessThan(5_000)
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
   })

@@ -14,6 +14,7 @@ transportContract('memory', async () => {
     },
     dial: (address) => transport.dial(address),
     deadAddress: 'mem://nobody',
+    listenAddress: listener.address,
     stopListening: () => listener.close(),
     cleanup: () => listener.close(),
   }

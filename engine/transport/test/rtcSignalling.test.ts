@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromHex, toHex } from '../../bytes.ts'
-import { acceptQueue, probe, transportContract } from '../../ports/test/transportContract.ts'
+import { acceptQueue, FAILING_DIAL_TIMEOUT_MS, OPENING_DIAL_TIMEOUT_MS, probe, transportContract } from '../../ports/test/transportContract.ts'
 import type { Link } from '../../ports/transport.ts'
 import { isWellFormedText } from '../../wire/byteWriter.ts'
 import { WIRE_ERROR_NAMES } from '../../wire/errors.ts'
@@ -248,7 +248,7 @@ async function dialError(promise: Promise<unknown>): Promise<Error | undefined> 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
 transportContract('rtc session logic over fake peer connections', async () => {
-  const { make } = pair()
+  const { make } = pair(fakeWire(), systemTimers, OPENING_DIAL_TIMEOUT_MS)
   const dialer = make(A)
   const listening = make(B)
   const accepted = acceptQueue()
@@ -258,8 +258,9 @@ transportContract('rtc session logic over fake peer connections', async () => {
       const link = await dialer.dial(listener.address)
       return { dialer: link, acceptor: await accepted.next() }
     },
-    dial: (address) => dialer.dial(address),
+    dial: (address) => dialer.dial(address, { timeoutMs: FAILING_DIAL_TIMEOUT_MS }),
     deadAddress: `rtc:${NOBODY}`,
+    listenAddress: listener.address,
     stopListening: () => listener.close(),
     async cleanup() {
       dialer.close()
@@ -315,14 +316,33 @@ describe('createSignalledRtcTransport', () => {
     }
   })
 
-  it('gives up after three refused offers', async () => {
-    const { make, wire } = pair(fakeWire({ refuseAnswers: 3 }))
+  it('gives up after four refused offers', async () => {
+    const { make, wire } = pair(fakeWire({ refuseAnswers: 4 }))
     const a = make(A)
     await make(B).listen('rtc:', () => {})
     const err = await dialError(a.dial(`rtc:${B}`))
     expect(err?.name).toBe('DialError')
     expect(err?.message).toMatch(/bad remote description/)
-    expect(wire.peers.filter((p) => p.init.initiator)).toHaveLength(3)
+    expect(wire.peers.filter((p) => p.init.initiator)).toHaveLength(4)
+  })
+
+  // Regression (issue 9): under load libdatachannel refused answers often enough that a glare
+  // whose winning offer failed left the higher peer's dial on a dead session until its deadline.
+  it('settles glare with one link when the winning offer is refused and made afresh', async () => {
+    const { make, wire } = pair(fakeWire({ refuseAnswers: 1 }))
+    const a = make(A)
+    const b = make(B)
+    const listened: Link[] = []
+    await a.listen('rtc:', (link) => listened.push(link))
+    await b.listen('rtc:', (link) => listened.push(link))
+    const [x, y] = await Promise.all([a.dial(`rtc:${B}`), b.dial(`rtc:${A}`)])
+    expect(x.label).toBe(y.label)
+    expect(listened).toEqual([])
+    // The lower id offered twice (the first answer refused); the higher id's own offer was dropped.
+    expect(wire.peers.filter((p) => p.init.initiator && !p.closed)).toHaveLength(1)
+    const atY = probe(y)
+    x.send(Uint8Array.of(5))
+    expect(await atY.received(1)).toEqual([Uint8Array.of(5)])
   })
 
   for (const first of ['lower', 'higher'] as const) {

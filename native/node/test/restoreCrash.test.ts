@@ -131,7 +131,7 @@ afterAll(async () => {
 })
 
 // Each run spawns a Node child that derives a scrypt key and fsyncs hundreds of files: slow on a loaded machine.
-describe('restore into a file store, SIGKILLed', { timeout: 60_000 }, () => {
+describe('restore into a file store, SIGKILLed', () => {
   it('completes when left alone (the control run)', async () => {
     const outcome = await run()
     expect(outcome.state, outcome.output).toBe('new')

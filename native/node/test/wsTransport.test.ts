@@ -43,6 +43,7 @@ transportContract('ws dial ↔ ws listen', async () => {
     },
     dial: (address) => transport.dial(address),
     deadAddress: `ws://127.0.0.1:${dead}/link`,
+    listenAddress: listener.address,
     stopListening: () => listener.close(),
     cleanup: () => listener.close(),
   }
@@ -60,6 +61,7 @@ transportContract('ws dial ↔ attachWsLinks on an http server', async () => {
     },
     dial: (address) => transport.dial(address),
     deadAddress: `ws://127.0.0.1:${port}/elsewhere`,
+    listenAddress: `ws://127.0.0.1:${port}/link?room=1`,
     stopListening: async () => attachment.close(),
     async cleanup() {
       attachment.close()

@@ -8,7 +8,7 @@ export type ContractCommand =
   | { readonly op: 'signal'; readonly from: string; readonly bytes: number[] }
   | { readonly op: 'listen' }
   | { readonly op: 'stopListening' }
-  | { readonly op: 'dial'; readonly req: number; readonly address: string }
+  | { readonly op: 'dial'; readonly req: number; readonly address: string; readonly timeoutMs?: number }
   /** Sets the link's onMessage / onClose only now, so that its own queueing is what the test sees. */
   | { readonly op: 'onMessage'; readonly link: number }
   | { readonly op: 'onClose'; readonly link: number }

@@ -91,7 +91,7 @@ async function run(command: ContractCommand): Promise<void> {
       return post({ ev: 'stopped' })
     case 'dial':
       try {
-        const link = await transport!.dial(command.address)
+        const link = await transport!.dial(command.address, command.timeoutMs !== undefined ? { timeoutMs: command.timeoutMs } : {})
         return post({ ev: 'dialled', req: command.req, link: keep(link), label: link.label })
       } catch (err) {
         return post({ ev: 'dialFailed', req: command.req, name: (err as Error).name, message: (err as Error).message })
