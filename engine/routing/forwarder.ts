@@ -18,7 +18,7 @@ import type { Clock } from '../ports/index.ts'
 import { decodeEnvelope, decrementTtl } from '../wire/index.ts'
 import type { Envelope } from '../wire/index.ts'
 import { createMailbox } from './mailbox.ts'
-import type { HeldEnvelope } from './mailbox.ts'
+import type { EvictionReason, HeldEnvelope, MailboxInit, RefusalReason } from './mailbox.ts'
 import { createSeenCache } from './seenCache.ts'
 
 /** A neighbour's open link, as the data plane sees it. */
@@ -29,7 +29,8 @@ export interface Hop {
   send(envelopes: readonly Uint8Array[]): void
 }
 
-export type RouteResult = 'local' | 'forwarded' | 'held' | 'dropped'
+/** 'refused': custody would break a budget; the reason goes to `onRefused`. */
+export type RouteResult = 'local' | 'forwarded' | 'held' | 'refused' | 'dropped'
 
 export interface ForwarderInit {
   readonly self: Uint8Array
@@ -45,16 +46,30 @@ export interface ForwarderInit {
   readonly route?: (destination: string) => string | null
   /** Called when an envelope from neighbour `from` is held here: a custodian acks its id to `from`. */
   readonly onHeld?: (messageId: Uint8Array, from: string) => void
+  /**
+   * Called when custody refused an envelope (from neighbour `from`, or this
+   * node's own when null): the typed answer a sender's outbox acts on by keeping
+   * the message and trying elsewhere or later (DESIGN.md §5, Budgets).
+   */
+  readonly onRefused?: (messageId: Uint8Array, from: string | null, reason: RefusalReason) => void
   readonly seenWindowMs?: number
   readonly maxSeen?: number
+  /** Envelopes held per destination; `custody.perDestinationCount` wins when both are set. */
   readonly mailboxPerDestination?: number
+  /** Custody budgets; defaults in `DEFAULT_CUSTODY`. */
+  readonly custody?: Partial<MailboxInit>
 }
 
 export interface ForwarderStats {
   readonly forwarded: number
   readonly delivered: number
   readonly held: number
+  /** Everything routed that was not forwarded, delivered or is held now: refusals and evictions included. */
   readonly dropped: number
+  /** Envelopes custody refused, by reason (a part of `dropped`). */
+  readonly refused: Readonly<Record<RefusalReason, number>>
+  /** Held envelopes that left custody unsent, by reason (a part of `dropped`). */
+  readonly evicted: Readonly<Record<EvictionReason, number>>
 }
 
 export interface Forwarder {
@@ -64,6 +79,8 @@ export interface Forwarder {
   removeHop(peerId: string, hop: Hop): void
   /** Offers what is held for `destination` to its current next hop: call when a route to it appears. */
   retry(destination: string): void
+  /** Evicts expired custody now (routing does it too, lazily): call from a periodic tick. */
+  prune(): void
   stats(): ForwarderStats
 }
 
@@ -71,8 +88,16 @@ export function createForwarder(init: ForwarderInit): Forwarder {
   const selfHex = toHex(init.self)
   const hops = new Map<string, Hop>()
   const seen = createSeenCache({ windowMs: init.seenWindowMs ?? 10 * 60_000, maxEntries: init.maxSeen ?? 100_000 })
-  const mailbox = createMailbox(init.mailboxPerDestination ?? 1_000)
   const counts = { forwarded: 0, delivered: 0, dropped: 0 }
+  const mailbox = createMailbox({
+    ...init.custody,
+    perDestinationCount: init.custody?.perDestinationCount ?? init.mailboxPerDestination,
+    onEvict: (destination, envelope, reason) => {
+      // It was counted as held; now it is dropped, so the stats still add up.
+      counts.dropped++
+      init.custody?.onEvict?.(destination, envelope, reason)
+    },
+  })
 
   const upstream = (exclude: string | null): Hop | undefined => {
     for (const [id, hop] of hops) if (hop.kind === 'upstream' && id !== exclude) return hop
@@ -94,17 +119,18 @@ export function createForwarder(init: ForwarderInit): Forwarder {
   }
   /** Hands what is held for `destination` to `hop` (neighbour `peerId`), or to its current next hop. */
   const flush = (destination: string, now: number, peerId?: string, hop?: Hop): void => {
-    const before = mailbox.size
-    const live = mailbox.take(destination, now)
-    // take() discards expired mail; count it as dropped so the stats still add up.
-    counts.dropped += before - mailbox.size - live.length
-    for (const held of live) {
+    const hopsFor: Hop[] = []
+    // Hops are chosen before anything is sent, and what has none stays held in its
+    // place (keeping its age for eviction): a send can re-enter route() on this
+    // node, as around a ring of relays.
+    const live = mailbox.take(destination, now, (held) => {
       // Not back to the neighbour that handed it to us (a relay that reconnects):
       // it would drop it as a duplicate and the mail would be lost, not held.
       const to = hop ? (held.from === peerId ? undefined : hop) : nextHop(destination, held.from)
-      if (to) transmit(to, held)
-      else mailbox.hold(destination, held)
-    }
+      if (to) hopsFor.push(to)
+      return to !== undefined
+    })
+    live.forEach((held, i) => transmit(hopsFor[i]!, held))
   }
 
   return {
@@ -117,6 +143,7 @@ export function createForwarder(init: ForwarderInit): Forwarder {
         return 'dropped'
       }
       const now = init.clock.now()
+      mailbox.prune(now)
       const { header } = envelope
       const id = toHex(header.id)
       if (header.expiresAt < now || !seen.add(id, header.attempt, now, from === null ? 'exact' : 'newer')) {
@@ -148,13 +175,14 @@ export function createForwarder(init: ForwarderInit): Forwarder {
         transmit(hop, held)
         return 'forwarded'
       }
-      const result = mailbox.hold(destination, held)
-      if (result === 'full') {
+      const result = mailbox.hold(destination, held, now)
+      if (result.type === 'refused') {
         counts.dropped++
-        return 'dropped'
+        init.onRefused?.(header.id, from, result.reason)
+        return 'refused'
       }
       // A retry replaced the copy held before: that one is dropped, so held + dropped still adds up.
-      if (result === 'replaced') counts.dropped++
+      if (result.type === 'replaced') counts.dropped++
       // Acked again on a retry too: the sender retransmits because it missed the first ack.
       if (from !== null) init.onHeld?.(header.id, from)
       return 'held'
@@ -172,9 +200,15 @@ export function createForwarder(init: ForwarderInit): Forwarder {
     retry(destination) {
       flush(destination, init.clock.now())
     },
+    prune() {
+      mailbox.prune(init.clock.now())
+    },
     removeHop(peerId, hop) {
       if (hops.get(peerId) === hop) hops.delete(peerId)
     },
-    stats: () => ({ ...counts, held: mailbox.size }),
+    stats() {
+      const { envelopes, refused, evicted } = mailbox.stats()
+      return { ...counts, held: envelopes, refused, evicted }
+    },
   }
 }

@@ -32,3 +32,18 @@ export {
 export type { GradeLimits, LinkQuality, LinkQualityInit, QualityGrade, QualityView } from './linkQuality.ts'
 export { createDataPlane } from './dataPlane.ts'
 export type { DataPlane, DataPlaneInit, PlaneHop } from './dataPlane.ts'
+export {
+  ADDRESS_ACTIONS,
+  addressBudgets,
+  createBudgets,
+  createTokenBucket,
+  DEFAULT_ADDRESS_BUDGETS,
+  DEFAULT_LINK_BUDGETS,
+  LINK_ACTIONS,
+  linkBudgets,
+  scaleBudgets,
+  TRUST_TIERS,
+} from './tokenBucket.ts'
+export type { AddressAction, BucketSpec, Budgets, BudgetsInit, BudgetTable, LinkAction, ShedCounts, TokenBucket, TrustTier } from './tokenBucket.ts'
+export { createPeerScores, DEFAULT_PEER_SCORE_PARAMS } from './peerScore.ts'
+export type { Penalty, PeerKey, PeerScoreParams, PeerScores, PeerScoresInit, ScoreDecision } from './peerScore.ts'

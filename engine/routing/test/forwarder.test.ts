@@ -32,7 +32,7 @@ describe('forwarder', () => {
     expect(f.route(bytes, U)).toBe('local')
     expect(delivered.map((e) => toHex(e.header.id))).toEqual([idOf(bytes)])
     expect(up.sent).toEqual([])
-    expect(f.stats()).toEqual({ forwarded: 0, delivered: 1, held: 0, dropped: 0 })
+    expect(f.stats()).toMatchObject({ forwarded: 0, delivered: 1, held: 0, dropped: 0 })
   })
 
   it('prefers the destination itself over an upstream, and uses an upstream otherwise', () => {
@@ -121,7 +121,7 @@ describe('forwarder', () => {
     for (const bad of [new Uint8Array(0), good.subarray(0, 40), Uint8Array.of(1, ...good.subarray(1)), Uint8Array.of(...good, 0)]) {
       expect(f.route(bad, B)).toBe('dropped')
     }
-    expect(f.stats()).toEqual({ forwarded: 1, delivered: 0, held: 0, dropped: 5 })
+    expect(f.stats()).toMatchObject({ forwarded: 1, delivered: 0, held: 0, dropped: 5 })
   })
 
   it('calls onSent for this node’s own envelopes only, also when held mail is flushed later', () => {
@@ -151,11 +151,14 @@ describe('forwarder', () => {
     expect(loop.sent).toEqual([])
   })
 
-  it('enforces the per-destination mailbox quota', () => {
-    f = make({ mailboxPerDestination: 2 })
-    expect([1, 2, 3].map(() => f.route(envelope(A), null))).toEqual(['held', 'held', 'dropped'])
+  it('enforces the per-destination mailbox quota with a typed refusal, counted as dropped', () => {
+    const refusals: [string, string | null, string][] = []
+    f = make({ mailboxPerDestination: 2, onRefused: (id, from, reason) => void refusals.push([toHex(id), from, reason]) })
+    const mail = [1, 2, 3].map(() => envelope(A))
+    expect(mail.map((m) => f.route(m, null))).toEqual(['held', 'held', 'refused'])
     expect(f.route(envelope(B), null)).toBe('held')
-    expect(f.stats()).toMatchObject({ held: 3, dropped: 1 })
+    expect(f.stats()).toMatchObject({ held: 3, dropped: 1, refused: { 'destination-full': 1 } })
+    expect(refusals).toEqual([[idOf(mail[2]!), null, 'destination-full']])
   })
 
   it('counts held mail that expired before its route appeared as dropped', () => {
@@ -165,7 +168,7 @@ describe('forwarder', () => {
     const a = hop('peer')
     f.addHop(A, a)
     expect(a.sent.length).toBe(1)
-    expect(f.stats()).toEqual({ forwarded: 1, delivered: 0, held: 0, dropped: 1 })
+    expect(f.stats()).toMatchObject({ forwarded: 1, delivered: 0, held: 0, dropped: 1 })
   })
 })
 
@@ -264,17 +267,22 @@ describe('forwarder properties', () => {
         delivered = []
         sentIds = []
         const vias = new Map<string, string | null>()
-        const fw = make({ mailboxPerDestination: 3, seenWindowMs: 1_000_000, route: (d) => vias.get(d) ?? null })
+        // Custody that fits two envelopes (60 bytes + 256 overhead each), one per sender: refusals and evictions happen.
+        const custody = { totalBytes: 700, perSenderBytes: 350, overheadBytes: 256 }
+        const fw = make({ mailboxPerDestination: 3, custody, seenWindowMs: 1_000_000, route: (d) => vias.get(d) ?? null })
         const current = new Map<string, FakeHop>()
         const owner = new Map<FakeHop, string>()
         // Where the copy of each transmission that got past the seen-cache came from.
         const cameFrom = new Map<string, string | null>()
         const ownAttempts = new Map<string, Set<number>>()
         let routed = 0
+        let refused = 0
         for (const c of commands) {
           if (c.op === 'route') {
             const bytes = envelope(c.to, { id: c.n, ttl: c.ttl, attempt: c.attempt, expiresAt: now + c.life })
-            if (fw.route(bytes, c.from) !== 'dropped' && !cameFrom.has(sendOf(bytes))) cameFrom.set(sendOf(bytes), c.from)
+            const result = fw.route(bytes, c.from)
+            if (result === 'refused') refused++
+            if (result !== 'dropped' && !cameFrom.has(sendOf(bytes))) cameFrom.set(sendOf(bytes), c.from)
             if (c.from === null) ownAttempts.set(idOf(bytes), (ownAttempts.get(idOf(bytes)) ?? new Set()).add(c.attempt))
             routed++
           } else if (c.op === 'add') {
@@ -302,6 +310,9 @@ describe('forwarder properties', () => {
         expect(s.forwarded).toBe(forwarded)
         expect(s.delivered).toBe(delivered.length)
         expect(s.forwarded + s.delivered + s.held + s.dropped).toBe(routed)
+        const sum = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0)
+        expect(sum(s.refused)).toBe(refused)
+        expect(sum(s.refused) + sum(s.evicted)).toBeLessThanOrEqual(s.dropped)
         // Marked sent at most once per attempt this node originated.
         for (const id of new Set(sentIds)) expect(sentIds.filter((s) => s === id).length).toBeLessThanOrEqual(ownAttempts.get(id)?.size ?? 0)
       }),

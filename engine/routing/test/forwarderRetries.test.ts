@@ -2,6 +2,8 @@
  * Retransmissions through the forwarder: the outbox resends the same sealed
  * envelope with a higher attempt until a receipt arrives, and every node must
  * pass each attempt once while still dropping loop copies and stale attempts.
+ * And custody's budgets, whose typed refusal is what makes a sender retry
+ * elsewhere or later.
  */
 import { beforeEach, describe, expect, it } from 'vitest'
 import { toHex } from '../../bytes.ts'
@@ -9,6 +11,7 @@ import type { Clock } from '../../ports/index.ts'
 import { decodeEnvelope, withAttempt } from '../../wire/index.ts'
 import { createForwarder } from '../forwarder.ts'
 import type { Forwarder, ForwarderInit, Hop } from '../forwarder.ts'
+import type { RefusalReason } from '../mailbox.ts'
 import { A, attemptOf, B, C, envelope, hop, idOf, key, SELF, T0, ttlOf, U } from './forwarderKit.ts'
 
 let now: number
@@ -127,14 +130,14 @@ describe('forwarder retries', () => {
     f.addHop(C, c)
     expect(c.sent.map((b) => [idOf(b), attemptOf(b), ttlOf(b)])).toEqual([[idOf(first), 2, 7]])
     // Every routed copy is accounted for: one forwarded, the loop copy and two superseded ones dropped.
-    expect(f.stats()).toEqual({ forwarded: 1, delivered: 0, held: 0, dropped: 3 })
+    expect(f.stats()).toMatchObject({ forwarded: 1, delivered: 0, held: 0, dropped: 3 })
   })
 
   it('a retry to a custodian whose mailbox for that destination is full still replaces its copy', () => {
     const f = make({ mailboxPerDestination: 1 })
     const first = envelope(C)
     expect(f.route(first, A)).toBe('held')
-    expect(f.route(envelope(C), A)).toBe('dropped') // another message: no room
+    expect(f.route(envelope(C), A)).toBe('refused') // another message: no room
     expect(f.route(withAttempt(first, 1), A)).toBe('held')
     expect(held.length).toBe(2)
   })
@@ -184,10 +187,59 @@ describe('forwarder retries around a loop', () => {
     now += 1_000
     expect(nodes[0]!.route(withAttempt(mail, 1), null)).toBe('forwarded')
     expect(transmissions.slice(3)).toEqual(['0→1:1', '1→2:1', '2→0:1'])
-    expect(nodes.map((n) => n.stats())).toEqual([
+    expect(nodes.map((n) => n.stats())).toMatchObject([
       { forwarded: 2, delivered: 0, held: 0, dropped: 2 }, // its own copies, back from Z
       { forwarded: 2, delivered: 0, held: 0, dropped: 0 },
       { forwarded: 2, delivered: 0, held: 0, dropped: 0 },
     ])
+  })
+})
+
+describe('forwarder custody budgets', () => {
+  /** What one envelope from forwarderKit costs in custody: 60 bytes plus the default overhead. */
+  const COST = 60 + 256
+  const DAY = 24 * 60 * 60_000
+
+  it('refuses a sender over its budget with a typed answer and no custody ack', () => {
+    const refusals: [string, string | null, RefusalReason][] = []
+    const f = make({ custody: { perSenderBytes: 2 * COST }, onRefused: (id, from, reason) => void refusals.push([toHex(id), from, reason]) })
+    const mail = [envelope(B), envelope(C), envelope(U)]
+    expect(mail.map((m) => f.route(m, A))).toEqual(['held', 'held', 'refused'])
+    expect(f.route(envelope(U), B)).toBe('held') // another neighbour's budget is its own
+    expect(refusals).toEqual([[idOf(mail[2]!), A, 'sender-over-quota']])
+    expect(held.map(([id]) => id)).not.toContain(idOf(mail[2]!))
+    expect(f.stats()).toMatchObject({ held: 3, dropped: 1, refused: { 'sender-over-quota': 1 } })
+  })
+
+  it('evicts the oldest held mail for room, counts it as dropped, and reports it', () => {
+    const evicted: string[] = []
+    const f = make({ custody: { totalBytes: 2 * COST, onEvict: (_d, e, reason) => void evicted.push(`${e.id}:${reason}`) } })
+    const mail = [envelope(B), envelope(C), envelope(U)]
+    expect(mail.map((m, i) => f.route(m, i === 2 ? B : A))).toEqual(['held', 'held', 'held'])
+    expect(evicted).toEqual([`${idOf(mail[0]!)}:evicted-for-room`])
+    expect(f.stats()).toMatchObject({ forwarded: 0, held: 2, dropped: 1, evicted: { 'evicted-for-room': 1, expired: 0 } })
+  })
+
+  it('clamps a 2^48 expiry: held mail leaves custody after 14 days and prune() counts it', () => {
+    const f = make()
+    expect(f.route(envelope(C, { expiresAt: 2 ** 48 - 1 }), A)).toBe('held')
+    now += 14 * DAY
+    f.prune()
+    expect(f.stats().held).toBe(1)
+    now += 1
+    f.prune()
+    expect(f.stats()).toMatchObject({ held: 0, dropped: 1, evicted: { expired: 1 } })
+    f.addHop(C, hop('peer'))
+    expect(f.stats().forwarded).toBe(0)
+  })
+
+  it('takes custody limits from custody, where they override mailboxPerDestination', () => {
+    const f = make({ mailboxPerDestination: 1, custody: { perDestinationCount: 2, maxHoldMs: 1_000 } })
+    expect([envelope(C), envelope(C), envelope(C)].map((m) => f.route(m, A))).toEqual(['held', 'held', 'refused'])
+    now += 1_001
+    const c = hop('peer')
+    f.addHop(C, c)
+    expect(c.sent).toEqual([])
+    expect(f.stats()).toMatchObject({ held: 0, dropped: 3, evicted: { expired: 2 }, refused: { 'destination-full': 1 } })
   })
 })

@@ -1,0 +1,246 @@
+/**
+ * Token buckets for the budgets of DESIGN.md §5: every link and every remote address
+ * has a bucket per action, and traffic over budget is shed by the caller, never queued.
+ * Pure and host-free: time comes in as `now` (ms), so the same calls give the same
+ * answers and a simulated clock drives them in tests.
+ *
+ * Refill is exact. A bucket holds integer micro-tokens (1 token = 10^6 units), so a
+ * rate of r tokens/s adds r·1000 units per ms: an integer for any rate given to a
+ * thousandth of a token per second. Nothing is ever rounded, so splitting time into
+ * many small steps gives the very same level as one big step (no float drift).
+ * The level is brought up to date lazily when asked, never by a timer: a timer per
+ * link would cost an event per tick per link (DESIGN.md §8) for no gain.
+ */
+
+/**
+ * One bucket: holds at most `capacity` whole tokens (up to ~9·10^9, so a bytes budget
+ * may reach ~8 GiB) and refills at `refillPerSecond` (a multiple of 0.001).
+ */
+export interface BucketSpec {
+  readonly capacity: number
+  readonly refillPerSecond: number
+}
+
+export interface TokenBucket {
+  /** Spends `cost` whole tokens (default 1) if the bucket holds them; false = over budget, nothing spent. */
+  take(now: number, cost?: number): boolean
+  /** Whole tokens available at `now`. */
+  available(now: number): number
+  /** ms from `now` until `cost` tokens are available; Infinity if they never will be. */
+  msUntil(now: number, cost?: number): number
+  /** Switches to another spec from `now` on: refills at the old rate up to `now`, keeps the level (clamped). */
+  retune(spec: BucketSpec, now: number): void
+  readonly spec: BucketSpec
+}
+
+const UNITS = 1_000_000
+
+function toUnits(value: number, scale: number, what: string): number {
+  const units = Math.round(value * scale)
+  // A spec is code, not peer input: a value the integer arithmetic cannot hold exactly is a bug.
+  if (!(value >= 0) || Math.abs(units - value * scale) > 1e-9 * Math.max(1, units) || !Number.isSafeInteger(units)) {
+    throw new RangeError(`${what} ${value} is not a non-negative multiple of ${1 / scale} in range`)
+  }
+  return units
+}
+
+/** A full bucket at `now`: a fresh link may burst up to its capacity at once. */
+export function createTokenBucket(spec: BucketSpec, now: number): TokenBucket {
+  let capacityUnits = 0
+  let unitsPerMs = 0
+  let current = spec
+  const configure = (next: BucketSpec): void => {
+    capacityUnits = toUnits(next.capacity, UNITS, 'capacity')
+    unitsPerMs = toUnits(next.refillPerSecond, UNITS / 1000, 'refillPerSecond')
+    current = next
+  }
+  configure(spec)
+  let level = capacityUnits
+  // Whole ms; a clock that steps back refills nothing and never rewinds this.
+  let refilledAt = Math.floor(now)
+
+  const refill = (now: number): void => {
+    const at = Math.floor(now)
+    if (!(at > refilledAt)) return
+    const elapsed = at - refilledAt
+    refilledAt = at
+    const missing = capacityUnits - level
+    if (missing <= 0 || unitsPerMs === 0) return
+    // Filling up first keeps elapsed·rate below missing + rate, well inside 2^53,
+    // even after a day idle at megabytes per second.
+    level = elapsed >= Math.ceil(missing / unitsPerMs) ? capacityUnits : level + elapsed * unitsPerMs
+  }
+  const costUnits = (cost: number): number =>
+    // A negative, fractional or NaN cost is a caller bug; it is refused (shed) rather than minting tokens.
+    Number.isSafeInteger(cost) && cost >= 0 && cost <= Number.MAX_SAFE_INTEGER / UNITS ? cost * UNITS : Number.POSITIVE_INFINITY
+
+  return {
+    take(now, cost = 1) {
+      refill(now)
+      const units = costUnits(cost)
+      if (units > level) return false
+      level -= units
+      return true
+    },
+    available(now) {
+      refill(now)
+      return Math.floor(level / UNITS)
+    },
+    msUntil(now, cost = 1) {
+      refill(now)
+      const units = costUnits(cost)
+      if (units <= level) return 0
+      if (units > capacityUnits || unitsPerMs === 0) return Number.POSITIVE_INFINITY
+      return Math.ceil((units - level) / unitsPerMs)
+    },
+    retune(spec, now) {
+      refill(now)
+      configure(spec)
+      level = Math.min(level, capacityUnits)
+    },
+    get spec() {
+      return current
+    },
+  }
+}
+
+/** How much the local node trusts a peer; each tier gets at least the budgets of the one before. */
+export type TrustTier = 'stranger' | 'contact' | 'chosenRelay'
+export const TRUST_TIERS: readonly TrustTier[] = ['stranger', 'contact', 'chosenRelay']
+
+/** Budgeted actions on one link. */
+export type LinkAction = 'frames' | 'bytes' | 'envelopes' | 'announcements' | 'handshakes'
+export const LINK_ACTIONS: readonly LinkAction[] = ['frames', 'bytes', 'envelopes', 'announcements', 'handshakes']
+/** Budgeted actions per remote address, before any identity is known. */
+export type AddressAction = 'connections' | 'handshakes'
+export const ADDRESS_ACTIONS: readonly AddressAction[] = ['connections', 'handshakes']
+
+export type BudgetTable<A extends string> = Readonly<Record<TrustTier, Readonly<Record<A, BucketSpec>>>>
+
+const b = (capacity: number, refillPerSecond: number): BucketSpec => ({ capacity, refillPerSecond })
+const KiB = 1024
+const MiB = 1024 * KiB
+
+/**
+ * Per-link defaults. Why these numbers:
+ * - frames: a link coalesces several messages per frame and flushes once per tick
+ *   (DESIGN.md §8), so a busy honest chat sends a handful of frames per second; 50/s
+ *   is ~10× that, and a contact or chosen relay (which carries other users' mail) gets more.
+ * - bytes: one link message may be 128 KiB (transport MAX_MESSAGE_BYTES), so every burst
+ *   holds several; a stranger has no file to push, contacts transfer files, a chosen
+ *   relay carries everyone's mail to us.
+ * - envelopes: end-to-end messages; 20/s sustained is far above typing speed, and the
+ *   burst covers an outbox flushing its queue on REACHABLE.
+ * - announcements: each costs an Ed25519 verify (~750/s in noble), so a stranger may
+ *   cost at most ~0.1 % of a core.
+ * - handshakes: on an open link only a rekey re-handshakes (hours apart); a few in a
+ *   row, then one per 50 s for a stranger, caps the X25519 + Ed25519 cost of a loop.
+ */
+export const DEFAULT_LINK_BUDGETS: BudgetTable<LinkAction> = {
+  stranger: { frames: b(100, 50), bytes: b(1 * MiB, 256 * KiB), envelopes: b(60, 20), announcements: b(10, 1), handshakes: b(2, 0.02) },
+  contact: { frames: b(400, 200), bytes: b(4 * MiB, 1 * MiB), envelopes: b(300, 100), announcements: b(20, 5), handshakes: b(3, 0.05) },
+  chosenRelay: {
+    frames: b(4_000, 2_000),
+    bytes: b(16 * MiB, 8 * MiB),
+    envelopes: b(2_000, 1_000),
+    announcements: b(50, 20),
+    handshakes: b(5, 0.1),
+  },
+}
+
+/**
+ * Per-address defaults. An address's tier is the best tier of an identity the host
+ * last authenticated from it (a stranger until then). Why: a half-open connection or
+ * a Noise handshake costs a socket and ~3 X25519 + 1 Ed25519 operations, so a stranger
+ * address gets a burst of 10 (a small NAT'd office) then one every 2 s, which bounds
+ * churn and half-open floods from one address. Loopback tests, where every peer is
+ * 127.0.0.1, raise these with `scaleBudgets` or key addresses by ip:port.
+ */
+export const DEFAULT_ADDRESS_BUDGETS: BudgetTable<AddressAction> = {
+  stranger: { connections: b(10, 0.5), handshakes: b(10, 0.5) },
+  contact: { connections: b(20, 2), handshakes: b(20, 2) },
+  chosenRelay: { connections: b(50, 5), handshakes: b(50, 5) },
+}
+
+/** Every bucket of `table` scaled by `factor` (capacity rounded up, rate to 0.001/s): for loopback tests. */
+export function scaleBudgets<A extends string>(table: BudgetTable<A>, factor: number): BudgetTable<A> {
+  const scaleTier = (specs: Readonly<Record<A, BucketSpec>>): Record<A, BucketSpec> => {
+    const out = {} as Record<A, BucketSpec>
+    for (const action of Object.keys(specs) as A[]) {
+      const spec = specs[action]
+      out[action] = b(Math.ceil(spec.capacity * factor), Math.round(spec.refillPerSecond * factor * 1000) / 1000)
+    }
+    return out
+  }
+  return { stranger: scaleTier(table.stranger), contact: scaleTier(table.contact), chosenRelay: scaleTier(table.chosenRelay) }
+}
+
+/** Shed takes per action: how many, and their summed cost (e.g. bytes). */
+export interface ShedCounts<A extends string> {
+  readonly items: Readonly<Record<A, number>>
+  readonly cost: Readonly<Record<A, number>>
+}
+
+/** A set of named buckets, one per action, at one trust tier. */
+export interface Budgets<A extends string> {
+  /** Spends `cost` (default 1) from the action's bucket; false = over budget: the caller sheds, and it is counted. */
+  take(action: A, now: number, cost?: number): boolean
+  available(action: A, now: number): number
+  msUntil(action: A, now: number, cost?: number): number
+  /** Moves to another tier's budgets from `now`; tokens already held are kept (up to the new capacity). */
+  setTier(tier: TrustTier, now: number): void
+  readonly tier: TrustTier
+  /** A copy of the shed counters since creation. */
+  shed(): ShedCounts<A>
+}
+
+export interface BudgetsInit<A extends string> {
+  readonly table: BudgetTable<A>
+  readonly tier: TrustTier
+  readonly now: number
+}
+
+export function createBudgets<A extends string>(init: BudgetsInit<A>): Budgets<A> {
+  let tier = init.tier
+  const actions = Object.keys(init.table[tier]) as A[]
+  const buckets = new Map<A, TokenBucket>(actions.map((action) => [action, createTokenBucket(init.table[tier][action], init.now)]))
+  const shedItems = Object.fromEntries(actions.map((a) => [a, 0])) as Record<A, number>
+  const shedCost = Object.fromEntries(actions.map((a) => [a, 0])) as Record<A, number>
+  const bucket = (action: A): TokenBucket => {
+    const found = buckets.get(action)
+    if (found === undefined) throw new RangeError(`no budget for action ${action}`)
+    return found
+  }
+  return {
+    take(action, now, cost = 1) {
+      if (bucket(action).take(now, cost)) return true
+      shedItems[action]++
+      if (Number.isFinite(cost) && cost > 0) shedCost[action] += cost
+      return false
+    },
+    available: (action, now) => bucket(action).available(now),
+    msUntil: (action, now, cost) => bucket(action).msUntil(now, cost),
+    setTier(next, now) {
+      tier = next
+      for (const [action, found] of buckets) found.retune(init.table[next][action], now)
+    },
+    get tier() {
+      return tier
+    },
+    shed: () => ({ items: { ...shedItems }, cost: { ...shedCost } }),
+  }
+}
+
+/** The budgets of one link (frames, bytes, envelopes, announcements, handshakes). */
+export function linkBudgets(tier: TrustTier, now: number, table: BudgetTable<LinkAction> = DEFAULT_LINK_BUDGETS): Budgets<LinkAction> {
+  return createBudgets({ table, tier, now })
+}
+
+/** The budgets of one remote address (connections, handshakes). */
+export function addressBudgets(
+  tier: TrustTier,
+  now: number,
+  table: BudgetTable<AddressAction> = DEFAULT_ADDRESS_BUDGETS,
+): Budgets<AddressAction> {
+  return createBudgets({ table, tier, now })
+}
