@@ -31,7 +31,7 @@ npx vite build --logLevel warn || { echo "0 passed, 1 failed"; exit 1; }
 #  - WebRTC files (real ICE, DTLS and SCTP timers inside Chromium and libdatachannel) run one at a
 #    time, in a network namespace that has only loopback (TOOLING.md), so no traffic can leave
 #    127.0.0.1 and no two of them compete for the CPU;
-#  - everything else runs in the main lane, two files at a time (vitest.config.ts).
+#  - everything else runs in the main lane, three files at a time (vitest.config.ts).
 # Every test waits on events and states, so sharing the CPU changes how long a test takes, never its outcome.
 NETNS_TESTS="test/e2e/directLink.test.ts test/e2e/rtcBridge.test.ts test/e2e/rtcContract.test.ts"
 exclude=()
