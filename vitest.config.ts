@@ -8,10 +8,9 @@ export default defineConfig({
     // tests wait on events and states, so a passing test never comes near them.
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // Three files in flight: most of them wait on sockets, workers, Chromium and fsync, not on the CPU
-    // (a quiet run keeps about one of the 2 cores busy). `npm test` runs the WebRTC files alongside in
-    // a lane of their own, one at a time (scripts/test.sh).
-    maxWorkers: 3,
+    // Two files in flight on the 2 cores. `npm test` runs the WebRTC files and the kill -9 test
+    // alongside, each in a lane of its own (scripts/test.sh).
+    maxWorkers: 2,
     coverage: {
       provider: 'v8',
       include: ['engine/**/*.ts', 'machines/**/*.ts', 'workers/**/*.ts', 'native/**/*.ts'],

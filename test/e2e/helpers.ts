@@ -137,5 +137,6 @@ export async function send(person: Person, text: string, how: 'enter' | 'button'
   else await person.page.getByTestId('send-button').click()
   await message(person, 'out', text).waitFor()
   // The bubble can arrive (an engine event) a moment before send() returns and clears the box.
-  await expect.poll(() => input.inputValue()).toBe('')
+  // expect.poll gives up after 1 s by default: a race on a busy machine. Wait as for anything else on screen.
+  await expect.poll(() => input.inputValue(), { timeout: WAIT }).toBe('')
 }

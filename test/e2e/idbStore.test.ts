@@ -19,6 +19,7 @@ import type { Store, StoreOp } from '../../engine/ports/store.ts'
 import { storeContract } from '../../engine/ports/test/storeContract.ts'
 import { OBJECT_STORES } from '../../workers/idbLayout.ts'
 import { CHROMIUM_FLAGS } from '../support/chromium.ts'
+import { WAIT_MS } from '../support/waitFor.ts'
 import { fromWire, toWire } from './idb-page/wire.ts'
 import type { Outcome } from './idb-page/wire.ts'
 
@@ -39,6 +40,7 @@ async function launch(): Promise<BrowserContext> {
 
 async function openPage(): Promise<Page> {
   const page = await context.newPage()
+  page.setDefaultTimeout(WAIT_MS)
   page.on('pageerror', (err) => {
     throw new Error(`page error: ${err.message}`)
   })

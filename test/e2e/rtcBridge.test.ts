@@ -93,6 +93,7 @@ describe.skipIf(!isolated)('WebRTC links through the main-thread bridge (Chromiu
   async function open(id: string, dialTimeoutMs = OPENING_DIAL_TIMEOUT_MS): Promise<Peer> {
     const context = await browser.newContext()
     const page = await context.newPage()
+    page.setDefaultTimeout(WAIT)
     const peer: Peer = { id, page, context, pageErrors: [] }
     page.on('pageerror', (err) => peer.pageErrors.push(err.message))
     // The mesh's part: carry each signal to the page of the peer it names.

@@ -289,6 +289,7 @@ describe.skipIf(!isolated)('WebRTC transport contract between two Chromium pages
   async function open(id: string, peers: PagePeer[]): Promise<PagePeer> {
     const context = await browser.newContext()
     const page = await context.newPage()
+    page.setDefaultTimeout(WAIT)
     // The mesh's part: carry each signal to the page of the peer it names (a dead peer's never arrive).
     const relay = (to: string, from: string, bytes: number[]): void => peers.find((p) => p.id === to)?.command({ op: 'signal', from, bytes })
     const peer = new PagePeer(id, page, context, relay)
