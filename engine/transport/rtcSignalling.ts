@@ -67,6 +67,13 @@ const MAX_REASON_CHARS = 200
  * MAX_OPENING_PER_PEER of them at once, so more attempts would go unanswered.
  */
 const MAX_DIAL_ATTEMPTS = 4
+/**
+ * Pause before the n-th fresh offer: RETRY_BASE_MS × 2^(n-1). The refusals come
+ * in runs while other connections of the process are closing (reproduced with
+ * node-datachannel on a loaded machine: closing one connected pair while the next
+ * negotiates); immediate retries fell into the same run four times in a row.
+ */
+const RETRY_BASE_MS = 25
 
 interface Waiter {
   readonly resolve: (link: Link) => void
@@ -76,6 +83,8 @@ interface Waiter {
   settled: boolean
   /** Offers made for this dial so far. */
   attempts: number
+  /** Set while the dial waits to make its next offer. */
+  retry: TimerHandle | undefined
 }
 
 interface Session {
@@ -108,6 +117,8 @@ export function createSignalledRtcTransport(init: SignalledRtcTransportInit): Rt
   const accepted = new Set<Session>()
   let listening: ListenEntry | undefined
   let stopped = false
+  /** Dials between a failed offer and their next one, by peer id. */
+  const retrying = new Map<string, Waiter>()
 
   function newSessionId(peerId: string): string {
     for (;;) {
@@ -191,7 +202,24 @@ export function createSignalledRtcTransport(init: SignalledRtcTransportInit): Rt
     }
     s.waiter = undefined
     endSession(s, reason)
-    attach(waiter, startSession(s.peerId, newSessionId(s.peerId), true))
+    waiter.session = undefined
+    const peerId = s.peerId
+    retrying.set(peerId, waiter)
+    waiter.retry = clock.setTimeout(() => {
+      waiter.retry = undefined
+      if (retrying.get(peerId) === waiter) retrying.delete(peerId)
+      if (!waiter.settled && !stopped) attach(waiter, startSession(peerId, newSessionId(peerId), true))
+    }, RETRY_BASE_MS * 2 ** (waiter.attempts - 1))
+  }
+
+  /** Takes the dial that waits to offer `peerId` again, if any, cancelling its next offer. */
+  function takeRetrying(peerId: string): Waiter | undefined {
+    const waiter = retrying.get(peerId)
+    if (!waiter) return undefined
+    retrying.delete(peerId)
+    if (waiter.retry !== undefined) clock.clearTimeout(waiter.retry)
+    waiter.retry = undefined
+    return waiter.settled ? undefined : waiter
   }
 
   function attach(waiter: Waiter, s: Session): void {
@@ -207,6 +235,8 @@ export function createSignalledRtcTransport(init: SignalledRtcTransportInit): Rt
     if (waiter.settled) return false
     waiter.settled = true
     clock.clearTimeout(waiter.timer)
+    if (waiter.retry !== undefined) clock.clearTimeout(waiter.retry)
+    waiter.retry = undefined
     if (waiter.session?.waiter === waiter) waiter.session.waiter = undefined
     return true
   }
@@ -248,24 +278,36 @@ export function createSignalledRtcTransport(init: SignalledRtcTransportInit): Rt
     return out
   }
 
-  function onOffer(peerId: string, session: string, sdp: string): void {
-    const opening = openingFrom(peerId)
-    const dialling = opening.find((s) => s.initiator && s.waiter)
+  /** The dial, if any, that the peer's new offer should carry instead of the listener. */
+  function dialForOffer(peerId: string, opening: readonly Session[]): Waiter | 'ignore' | undefined {
+    // Our dial is between two offers of its own: the peer's offer will do (no glare to settle).
+    const pending = takeRetrying(peerId)
+    if (pending) return pending
     // Our dial rides on an earlier offer of theirs (glare): a fresh offer means they gave that one up.
     const riding = opening.find((s) => !s.initiator && s.waiter)
-    let waiter: Waiter | undefined
     if (riding) {
-      waiter = riding.waiter
+      const waiter = riding.waiter
       riding.waiter = undefined
       endSession(riding, 'superseded by a fresh offer')
-    } else if (dialling) {
-      // Glare: the lower id offers. We are lower: the peer answers our offer.
-      if (selfId < peerId) return
-      // We are higher: drop our offer and let our dial ride on the peer's.
-      waiter = dialling.waiter
-      dialling.waiter = undefined
-      endSession(dialling, 'glare: answering the peer offer')
-    } else {
+      return waiter
+    }
+    const dialling = opening.find((s) => s.initiator && s.waiter)
+    if (!dialling) return undefined
+    // Glare: the lower id offers. We are lower: the peer answers our offer.
+    if (selfId < peerId) return 'ignore'
+    // We are higher: drop our offer and let our dial ride on the peer's.
+    const waiter = dialling.waiter
+    dialling.waiter = undefined
+    endSession(dialling, 'glare: answering the peer offer')
+    return waiter
+  }
+
+  function onOffer(peerId: string, session: string, sdp: string): void {
+    const opening = openingFrom(peerId)
+    const found = dialForOffer(peerId, opening)
+    if (found === 'ignore') return
+    const waiter = found
+    if (!waiter) {
       if (!listening) return
       if (opening.length >= MAX_OPENING_PER_PEER) return
       let total = 0
@@ -315,7 +357,7 @@ export function createSignalledRtcTransport(init: SignalledRtcTransportInit): Rt
         const peerId = parseAddress(address)
         if (peerId === undefined) return reject(new DialError('not an rtc:<peer id> address'))
         if (peerId === selfId) return reject(new DialError('cannot dial oneself'))
-        const waiter: Waiter = { resolve, reject, timer: undefined, session: undefined, settled: false, attempts: 0 }
+        const waiter: Waiter = { resolve, reject, timer: undefined, session: undefined, settled: false, attempts: 0, retry: undefined }
         waiter.timer = clock.setTimeout(() => {
           const session = waiter.session
           if (!settle(waiter)) return
@@ -349,6 +391,8 @@ export function createSignalledRtcTransport(init: SignalledRtcTransportInit): Rt
       if (stopped) return
       stopped = true
       listening = undefined
+      for (const waiter of retrying.values()) if (settle(waiter)) waiter.reject(new DialError('rtc transport is closed'))
+      retrying.clear()
       for (const s of [...sessions.values()]) {
         if (s.core) s.core.link.close('transport closed')
         else endSession(s, 'transport closed')

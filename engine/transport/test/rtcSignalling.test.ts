@@ -303,7 +303,7 @@ describe('createSignalledRtcTransport', () => {
 
   it('makes a fresh offer when the answer is refused, within the same dial', async () => {
     for (const throwOnAnswer of [false, true]) {
-      const { make, wire } = pair(fakeWire({ refuseAnswers: 2, throwOnAnswer }))
+      const { make, wire } = pair(fakeWire({ refuseAnswers: 2, throwOnAnswer }), systemTimers, OPENING_DIAL_TIMEOUT_MS)
       const a = make(A)
       const b = make(B)
       const accepted = acceptQueue()
@@ -317,7 +317,7 @@ describe('createSignalledRtcTransport', () => {
   })
 
   it('gives up after four refused offers', async () => {
-    const { make, wire } = pair(fakeWire({ refuseAnswers: 4 }))
+    const { make, wire } = pair(fakeWire({ refuseAnswers: 4 }), systemTimers, OPENING_DIAL_TIMEOUT_MS)
     const a = make(A)
     await make(B).listen('rtc:', () => {})
     const err = await dialError(a.dial(`rtc:${B}`))
@@ -329,7 +329,7 @@ describe('createSignalledRtcTransport', () => {
   // Regression (issue 9): under load libdatachannel refused answers often enough that a glare
   // whose winning offer failed left the higher peer's dial on a dead session until its deadline.
   it('settles glare with one link when the winning offer is refused and made afresh', async () => {
-    const { make, wire } = pair(fakeWire({ refuseAnswers: 1 }))
+    const { make, wire } = pair(fakeWire({ refuseAnswers: 1 }), systemTimers, OPENING_DIAL_TIMEOUT_MS)
     const a = make(A)
     const b = make(B)
     const listened: Link[] = []
@@ -343,6 +343,64 @@ describe('createSignalledRtcTransport', () => {
     const atY = probe(y)
     x.send(Uint8Array.of(5))
     expect(await atY.received(1)).toEqual([Uint8Array.of(5)])
+  })
+
+  it('pauses 25, 50, 100 ms before each fresh offer, within the dial deadline', async () => {
+    const clock = manualClock()
+    const { make, wire } = pair(fakeWire({ refuseAnswers: 4 }), clock, 10_000)
+    const a = make(A)
+    await make(B).listen('rtc:', () => {})
+    const dial = dialError(a.dial(`rtc:${B}`))
+    const offers = (): number => wire.peers.filter((p) => p.init.initiator).length
+    for (const pause of [25, 50, 100]) {
+      const before = offers()
+      for (let i = 0; i < 10; i++) await tick()
+      clock.advance(pause - 1)
+      for (let i = 0; i < 10; i++) await tick()
+      expect(offers()).toBe(before)
+      clock.advance(1)
+      await tick()
+      expect(offers()).toBe(before + 1)
+    }
+    for (let i = 0; i < 10; i++) await tick()
+    expect((await dial)?.message).toMatch(/bad remote description/)
+    expect(offers()).toBe(4)
+  })
+
+  it('lets the peer offer carry a dial that is pausing before its next offer', async () => {
+    const clock = manualClock()
+    const { make, wire } = pair(fakeWire({ refuseAnswers: 1 }), clock, 10_000)
+    const a = make(A)
+    const b = make(B)
+    await b.listen('rtc:', () => {})
+    const listened: Link[] = []
+    await a.listen('rtc:', (link) => listened.push(link))
+    let settled = false
+    const dial = a.dial(`rtc:${B}`).finally(() => (settled = true))
+    for (let i = 0; i < 10; i++) await tick()
+    expect(settled).toBe(false)
+    // A's first offer was refused; A pauses. B (a fresh transport: the first one still answers the refused
+    // offer, and a dial would join that) dials A meanwhile: its offer carries A's dial.
+    b.close()
+    const fromB = make(B).dial(`rtc:${A}`)
+    for (let i = 0; i < 10; i++) await tick()
+    const [x, y] = await Promise.all([dial, fromB])
+    expect(x.label).toBe(y.label)
+    expect(listened).toEqual([])
+    // A's pause ends with nothing left to do: no second offer of its own.
+    clock.advance(1_000)
+    expect(wire.peers.filter((p) => p.init.initiator)).toHaveLength(2)
+  })
+
+  it('rejects a pausing dial at once when the transport closes', async () => {
+    const clock = manualClock()
+    const { make } = pair(fakeWire({ refuseAnswers: 1 }), clock, 10_000)
+    const a = make(A)
+    await make(B).listen('rtc:', () => {})
+    const dial = dialError(a.dial(`rtc:${B}`))
+    for (let i = 0; i < 10; i++) await tick()
+    a.close()
+    expect((await dial)?.message).toMatch(/transport is closed/)
   })
 
   for (const first of ['lower', 'higher'] as const) {
