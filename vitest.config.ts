@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config'
+import { HeavyFirstSequencer } from './scripts/heavyFirst.ts'
 
 export default defineConfig({
   test: {
@@ -11,6 +12,7 @@ export default defineConfig({
     // Two files in flight on the 2 cores. `npm test` runs the WebRTC files and the kill -9 test
     // alongside, each in a lane of its own (scripts/test.sh).
     maxWorkers: 2,
+    sequence: { sequencer: HeavyFirstSequencer },
     coverage: {
       provider: 'v8',
       include: ['engine/**/*.ts', 'machines/**/*.ts', 'workers/**/*.ts', 'native/**/*.ts'],
