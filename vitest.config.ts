@@ -1,5 +1,4 @@
 import { defineConfig } from 'vitest/config'
-import { HeavyFirstSequencer } from './scripts/heavyFirst.ts'
 
 export default defineConfig({
   test: {
@@ -9,10 +8,9 @@ export default defineConfig({
     // tests wait on events and states, so a passing test never comes near them.
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // Two files in flight on the 2 cores. `npm test` runs the WebRTC files and the kill -9 test
-    // alongside, each in a lane of its own (scripts/test.sh).
-    maxWorkers: 2,
-    sequence: { sequencer: HeavyFirstSequencer },
+    // Three files in flight: most wait on sockets, workers, Chromium and fsync rather than the CPU.
+    // `npm test` then runs the WebRTC files in a loopback-only namespace, two at a time (scripts/test.sh).
+    maxWorkers: 3,
     coverage: {
       provider: 'v8',
       include: ['engine/**/*.ts', 'machines/**/*.ts', 'workers/**/*.ts', 'native/**/*.ts'],
