@@ -33,8 +33,9 @@ npx vite build --logLevel warn || { echo "0 passed, 1 failed"; exit 1; }
 #     Chromium and fsync);
 #  2. the WebRTC files (real ICE, DTLS and SCTP timers in Chromium), two at a time, in a network
 #     namespace that has only loopback (TOOLING.md), so no traffic can leave 127.0.0.1.
-# Measured here: three lanes side by side (WebRTC and the kill -9 test beside the rest) took 5.5–7.5 min
-# quiet against ~5.3 for these two stages: on 2 cores the Chromium pages starve each other.
+# Measured here (quiet, fresh clone): these two stages 6.4 min; three lanes side by side (WebRTC and the
+# kill -9 test beside the rest) 6.5–7.5 min: on 2 cores the Chromium pages and the kill test's process
+# starts starve each other. The kill -9 test (3–5 min, a chain of ~28 sender starts) is the long pole.
 NETNS_TESTS="test/e2e/directLink.test.ts test/e2e/rtcBridge.test.ts test/e2e/rtcContract.test.ts"
 exclude=()
 for t in $NETNS_TESTS; do exclude+=(--exclude "$t"); done
