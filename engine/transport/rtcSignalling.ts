@@ -22,16 +22,27 @@
  *   offer/answer: sdp       utf8, 1..MAX_SDP_BYTES
  *   candidate:    candidate utf8, 1..MAX_CANDIDATE_BYTES; mid utf8, 1..MAX_MID_BYTES
  */
-import type { TimerHandle } from '../ports/clock.ts'
 import type { Link, Listener } from '../ports/transport.ts'
 import { AddressInUseError, DialError, InvalidAddressError } from './errors.ts'
 import { MAX_MESSAGE_BYTES, createLinkCore } from './linkCore.ts'
-import type { LinkCore } from './linkCore.ts'
 import { toHex } from '../bytes.ts'
 import { SESSION_ID, SESSION_ID_BYTES } from './rtcSignal.ts'
 import type { RtcSignal } from './rtcSignal.ts'
 import { RTC_CHANNEL_LABEL } from './rtcPeer.ts'
 import type { RtcDialInit, RtcPeer, RtcTransport, SignalledRtcTransportInit } from './rtcPeer.ts'
+import {
+  CLOSE_PREFIX,
+  closeNotice,
+  MAX_DIAL_ATTEMPTS,
+  MAX_OPENING,
+  MAX_OPENING_PER_PEER,
+  MAX_REASON_CHARS,
+  parseAddress,
+  PEER_ID,
+  RETRY_BASE_MS,
+  SCHEME,
+} from './rtcSession.ts'
+import type { ListenEntry, Session, Waiter } from './rtcSession.ts'
 
 export {
   createMemorySignalling,
@@ -48,65 +59,6 @@ export type { MemorySignalling, RtcSignal, RtcSignaller } from './rtcSignal.ts'
 
 export { RTC_CHANNEL_LABEL } from './rtcPeer.ts'
 export type { RtcDialInit, RtcPeer, RtcPeerEvents, RtcPeerFactory, RtcPeerInit, RtcTransport, SignalledRtcTransportInit } from './rtcPeer.ts'
-
-const SCHEME = 'rtc:'
-const PEER_ID = /^[0-9a-f]{2,128}$/
-/** Offers from one peer being answered at once, and in all, before more are ignored. */
-const MAX_OPENING_PER_PEER = 4
-const MAX_OPENING = 64
-/** The close notice: a text message, as link data is binary only. */
-const CLOSE_PREFIX = 'close:'
-const MAX_REASON_CHARS = 200
-/**
- * Offers one dial makes before it gives up early. libdatachannel now and then
- * refuses a well-formed answer ("Got a remote candidate without ICE
- * transport": its connection was already closed inside), about once in 250
- * opens on a quiet machine and far more often on a loaded one, while the test
- * suite opens and closes many at once; a fresh offer then succeeds. The dial's
- * deadline still bounds them all, and the peer answers at most
- * MAX_OPENING_PER_PEER of them at once, so more attempts would go unanswered.
- */
-const MAX_DIAL_ATTEMPTS = 4
-/**
- * Pause before the n-th fresh offer: RETRY_BASE_MS × 2^(n-1). The refusals come
- * in runs while other connections of the process are closing (reproduced with
- * node-datachannel on a loaded machine: closing one connected pair while the next
- * negotiates); immediate retries fell into the same run four times in a row.
- */
-const RETRY_BASE_MS = 25
-
-interface Waiter {
-  readonly resolve: (link: Link) => void
-  readonly reject: (err: Error) => void
-  timer: TimerHandle
-  session: Session | undefined
-  settled: boolean
-  /** Offers made for this dial so far. */
-  attempts: number
-  /** Set while the dial waits to make its next offer. */
-  retry: TimerHandle | undefined
-}
-
-interface Session {
-  readonly key: string
-  readonly peerId: string
-  readonly id: string
-  readonly initiator: boolean
-  peer: RtcPeer | undefined
-  core: LinkCore | undefined
-  /** A dial that resolves when this session opens. */
-  waiter: Waiter | undefined
-  /** Answering an offer: the link goes to the listener unless a dial claims it. */
-  readonly inbound: boolean
-  answered: boolean
-  /** Deadline of an inbound session that nobody dialled. */
-  timer: TimerHandle | undefined
-  ended: boolean
-}
-
-interface ListenEntry {
-  readonly onLink: (link: Link) => void
-}
 
 export function createSignalledRtcTransport(init: SignalledRtcTransportInit): RtcTransport {
   const { signaller, createPeer, clock, random } = init
@@ -399,14 +351,4 @@ export function createSignalledRtcTransport(init: SignalledRtcTransportInit): Rt
       }
     },
   }
-}
-
-function parseAddress(address: string): string | undefined {
-  if (typeof address !== 'string' || !address.startsWith(SCHEME)) return undefined
-  const peerId = address.slice(SCHEME.length).toLowerCase()
-  return PEER_ID.test(peerId) ? peerId : undefined
-}
-
-function closeNotice(reason: string): string {
-  return CLOSE_PREFIX + reason.slice(0, MAX_REASON_CHARS)
 }
