@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['{engine,machines,workers,native,ui,bench,test}/**/*.test.ts'],
     environment: 'node',
+    // Bundles the engine worker and the kill -9 sender once per run (test/support/nodeBundles.ts).
+    globalSetup: ['test/support/nodeBundles.ts'],
     // Deadlines for a hung test, sized for a busy 2-core machine (two `yes` on both cores, issue 9):
     // tests wait on events and states, so a passing test never comes near them.
     testTimeout: 120_000,

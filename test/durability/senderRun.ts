@@ -65,7 +65,8 @@ export function lastLine(lines: readonly SenderLine[], match: (line: SenderLine)
   return undefined
 }
 
-const SCRIPT = fileURLToPath(new URL('./senderProcess.ts', import.meta.url))
+/** senderProcess.ts, or its one-file bundle when the suite made one (test/support/nodeBundles.ts). */
+const SCRIPT = process.env['SOVEREIGN_KILL_SENDER'] || fileURLToPath(new URL('./senderProcess.ts', import.meta.url))
 
 export function startSender(init: SenderInit): SenderRun {
   const child = spawn(process.execPath, [SCRIPT], {
