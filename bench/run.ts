@@ -9,12 +9,16 @@ import type { ScenarioOptions, ScenarioResult } from './lib/result.ts'
 import { round } from './lib/stats.ts'
 import { formatTable } from './lib/table.ts'
 import type { TableRow } from './lib/table.ts'
+import { runAttackFlood } from './scenarios/attackFlood.ts'
+import { runCustodyStore } from './scenarios/custodyStore.ts'
 import { runHandshake } from './scenarios/handshake.ts'
 import { runHistory } from './scenarios/history.ts'
 import { runHops } from './scenarios/hops.ts'
 import { runMemoryChat } from './scenarios/memoryChat.ts'
 import { runMeshSimScenario } from './scenarios/meshSim.ts'
 import { runOutbox } from './scenarios/outbox.ts'
+import { runRelayChurn } from './scenarios/relayChurn.ts'
+import { runRelayScale } from './scenarios/relayScale.ts'
 import { runSession } from './scenarios/session.ts'
 import { runWsRelayChat } from './scenarios/wsRelayChat.ts'
 
@@ -29,6 +33,10 @@ const SCENARIOS: Record<string, Scenario> = {
   'mesh-sim': runMeshSimScenario,
   history: runHistory,
   outbox: runOutbox,
+  'relay-scale': runRelayScale,
+  'relay-churn': runRelayChurn,
+  'custody-store': runCustodyStore,
+  'attack-flood': runAttackFlood,
 }
 
 const args = process.argv.slice(2)

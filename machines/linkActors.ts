@@ -13,11 +13,15 @@ import type { LinkSession } from '../engine/noise/index.ts'
 import type { Clock, Crypto, Link, Random, TimerHandle, Transport } from '../engine/ports/index.ts'
 import type { Hop } from '../engine/routing/index.ts'
 import type { LinkQuality, QualityGrade, QualityView } from '../engine/routing/linkQuality.ts'
+import type { Penalty } from '../engine/routing/peerScore.ts'
+import type { LinkAction } from '../engine/routing/tokenBucket.ts'
 import { decodeLinkFrame, encodeLinkFrame, packEnvelopeFrames } from '../engine/wire/index.ts'
-import type { LinkFrame } from '../engine/wire/index.ts'
+import type { LinkFrame, RefuseReason } from '../engine/wire/index.ts'
 import { LinkLostError } from './errors.ts'
 import { createLinkChannel } from './linkChannel.ts'
 import type { LinkChannel } from './linkChannel.ts'
+import type { LinkDefence } from './linkDefence.ts'
+import type { RateLimiterGate } from './rateLimiter.ts'
 
 /** What a peer link needs from its host and its mesh node. */
 export interface LinkDeps {
@@ -27,15 +31,21 @@ export interface LinkDeps {
   readonly identity: Identity
   /** Every batch of envelopes a neighbour sent, with its hex id. */
   readonly onEnvelopes: (peerId: string, envelopes: readonly Uint8Array[]) => void
-  /** A neighbour's signed route announcement (opaque here) and the metric it carries. */
-  readonly onAnnouncement?: (peerId: string, announcement: Uint8Array, metric: number) => void
+  /** A neighbour's signed route announcement (opaque here) and the metric it carries; false when it was rejected. */
+  readonly onAnnouncement?: (peerId: string, announcement: Uint8Array, metric: number) => boolean | void
   /** A neighbour took custody of the envelopes with these ids. */
   readonly onAck?: (peerId: string, ids: readonly Uint8Array[]) => void
+  /** A neighbour would not hold the envelopes with these ids (its custody budgets). */
+  readonly onRefuse?: (peerId: string, reason: RefuseReason, ids: readonly Uint8Array[]) => void
   /**
    * Time for pings and link quality. Defaults to the clock the actor system runs
    * on (the `clock` given to createActor), so a SimulatedClock drives both.
    */
   readonly clock?: Clock
+  /** Budgets and scores for every open link (issue 10); absent, links are not limited. */
+  readonly defence?: LinkDefence
+  /** A link not through its Noise handshake by then fails (default peerLink.ts HANDSHAKE_TIMEOUT_MS). */
+  readonly handshakeTimeoutMs?: number
 }
 
 /** The actor system's clock as a Clock port; `now` falls back to Date.now if that clock has none. */
@@ -106,6 +116,14 @@ export interface LinkHop extends Hop {
   quality(): QualityView
 }
 
+/**
+ * A link writer holds at most this many bytes the neighbour has not read yet. Past it,
+ * envelopes are dropped (their senders' outboxes retry; nothing is acknowledged that
+ * was not sent) so a slow or flooded neighbour costs a bounded buffer, never memory
+ * without end (issue 10: RSS kept growing 30 s after a flood, writes queued unchecked).
+ */
+export const WRITE_HIGH_WATER_BYTES = 1024 * 1024
+
 /** Coalesces envelopes queued in one tick into as few encrypted frames as fit, and counts the bytes sent. */
 export function createHop(
   kind: Hop['kind'],
@@ -113,6 +131,8 @@ export function createHop(
   session: LinkSession,
   meter: LinkQuality,
   now: () => number,
+  /** Called with the number of envelopes dropped because the link's buffer was full. */
+  onDrop?: (envelopes: number) => void,
 ): LinkHop {
   let pending: Uint8Array[] = []
   let scheduled = false
@@ -129,6 +149,10 @@ export function createHop(
     scheduled = false
     const batch = pending
     pending = []
+    if (link.bufferedAmount > WRITE_HIGH_WATER_BYTES) {
+      onDrop?.(batch.length)
+      return
+    }
     for (const frame of packEnvelopeFrames(batch)) write(frame)
   }
   return {
@@ -140,6 +164,7 @@ export function createHop(
         void Promise.resolve().then(flush)
       }
     },
+    // Control frames are small and rare (pings, acks, announcements): they are always written.
     frame: (f) => write(encodeLinkFrame(f)),
     meter,
     now,
@@ -156,7 +181,22 @@ export interface SessionInput {
   readonly deps: LinkDeps
   readonly clock: Clock
   readonly pingIntervalMs: number
+  /** The link's rate limiter, once it runs (rateLimiter.ts); null when the node does not limit links. */
+  readonly limiter?: () => SessionLimiter | null
 }
+
+/** What the session needs of its link's rate limiter. */
+export interface SessionLimiter {
+  readonly gate: RateLimiterGate
+  penalize(penalty: Penalty, count?: number): void
+}
+
+/**
+ * Ping intervals without a single frame from the neighbour after which an open link is
+ * closed (12 × 5 s = 1 min by default): a peer that vanished without a close must not
+ * hold a socket and a session forever (issue 10). Offline is graded after 3.
+ */
+export const IDLE_CLOSE_INTERVALS = 12
 
 /** u48 on the wire (linkFrame.ts); the echo is informational, RTT comes from our own record. */
 const U48 = 2 ** 48
@@ -164,9 +204,17 @@ const U48 = 2 ** 48
 /**
  * The open link's receiver and pinger: decrypts frames, answers pings, pings
  * every `pingIntervalMs` (first one at once) and feeds the hop's quality meter.
+ *
+ * With a limiter, every frame is decrypted (Noise nonces are implicit, so skipping
+ * one would break the session) and then spends the link's budgets: a frame over the
+ * frame or byte budget is shed whole, envelopes over the envelope budget are shed
+ * one by one, and nothing is relayed for a graylisted peer. Sheds are counted and
+ * cost the peer score (the gate does that); a frame that does not decode costs
+ * more and closes the link.
  */
 export const sessionActor = fromCallback<SessionEvent, SessionInput>(({ input, sendBack }) => {
   const { channel, opened, hop, deps, clock } = input
+  const defence = deps.defence
   const down = (reason: string): void => sendBack({ type: 'LINK_DOWN', reason })
   let grade = hop.quality().grade
   const checkGrade = (): void => {
@@ -177,7 +225,15 @@ export const sessionActor = fromCallback<SessionEvent, SessionInput>(({ input, s
   }
   let nonce = 0
   let timer: TimerHandle | null = null
+  let lastHeard = hop.now()
   const ping = (): void => {
+    if (hop.now() - lastHeard >= input.pingIntervalMs * IDLE_CLOSE_INTERVALS) {
+      // Nothing from the neighbour (not even a pong) for a minute: the socket is a zombie.
+      defence?.countClose('idle')
+      channel.link.close('idle')
+      down('idle')
+      return
+    }
     timer = clock.setTimeout(ping, input.pingIntervalMs)
     nonce = (nonce + 1) >>> 0
     const at = hop.now()
@@ -185,20 +241,59 @@ export const sessionActor = fromCallback<SessionEvent, SessionInput>(({ input, s
     hop.frame({ type: 'ping', nonce, sentAt: Math.floor(Math.max(0, at)) % U48 })
     checkGrade()
   }
+  const invalid = (): void => {
+    input.limiter?.()?.penalize('invalidFrame')
+    defence?.countClose('protocol')
+    channel.link.close('protocol')
+    down('protocol')
+  }
+  /** Spends `cost` of `action`; false = shed (counted here, penalised by the gate). */
+  const admit = (gate: RateLimiterGate | undefined, action: LinkAction, cost = 1): boolean => {
+    if (!gate || gate.take(action, cost)) return true
+    defence?.countShed(action, cost)
+    return false
+  }
+  const envelopes = (gate: RateLimiterGate | undefined, list: readonly Uint8Array[]): void => {
+    if (!gate) {
+      deps.onEnvelopes(opened.peerId, list)
+      return
+    }
+    // One take per envelope, shed or not: each shed one costs the peer score, so a flood
+    // packed into few frames weighs what it carries. A graylisted peer still spends its
+    // budget (so a flood goes on costing it score until it is disconnected), but nothing
+    // it sends is relayed.
+    let allowed = 0
+    for (let i = 0; i < list.length; i++) if (gate.take('envelopes')) allowed++
+    if (!gate.relaying) allowed = 0
+    if (allowed < list.length) defence?.countShed('envelopes', list.length - allowed)
+    if (allowed === 0) return
+    deps.onEnvelopes(opened.peerId, allowed === list.length ? list : list.slice(0, allowed))
+    gate.useful(allowed)
+  }
   channel.setReceiver((bytes) => {
+    lastHeard = hop.now()
     hop.meter.bytesReceived(bytes.length, hop.now())
     let frame: LinkFrame
     try {
       frame = decodeLinkFrame(opened.session.decrypt(bytes))
     } catch {
       // Noise transport messages arrive in order; one that fails is an attack or a bug.
-      channel.link.close('protocol')
-      down('protocol')
+      invalid()
+      return
+    }
+    const limiter = input.limiter?.()
+    const gate = limiter?.gate
+    if (!admit(gate, 'frames') || !admit(gate, 'bytes', bytes.length)) {
+      // A frame shed whole weighs what it carried: one big frame of envelopes is not one offence.
+      if (frame.type === 'envelopes' && frame.envelopes.length > 1) {
+        defence?.countShed('envelopes', frame.envelopes.length)
+        limiter?.penalize('shed', frame.envelopes.length - 1)
+      }
       return
     }
     switch (frame.type) {
       case 'envelopes':
-        deps.onEnvelopes(opened.peerId, frame.envelopes)
+        envelopes(gate, frame.envelopes)
         break
       case 'ping':
         hop.frame({ type: 'pong', nonce: frame.nonce, sentAt: frame.sentAt })
@@ -208,10 +303,16 @@ export const sessionActor = fromCallback<SessionEvent, SessionInput>(({ input, s
         checkGrade()
         break
       case 'announce':
-        deps.onAnnouncement?.(opened.peerId, frame.announcement, frame.metric)
+        if (!admit(gate, 'announcements')) break
+        if (deps.onAnnouncement?.(opened.peerId, frame.announcement, frame.metric) === false) {
+          limiter?.penalize('rejectedAnnouncement')
+        }
         break
       case 'ack':
         deps.onAck?.(opened.peerId, frame.ids)
+        break
+      case 'refuse':
+        deps.onRefuse?.(opened.peerId, frame.reason, frame.ids)
         break
       case 'close':
         channel.link.close(frame.reason)

@@ -3,11 +3,20 @@
  * (CONNECT) and per link a neighbour opened to it (INBOUND), and keeps the data
  * plane's hop table in step with the links that are open. Envelopes themselves
  * never pass through here: links hand them to the forwarder directly.
+ *
+ * Inbound links (a relay may hold 10,000) are actors of this node's system with this
+ * node as their parent, but kept in a Map rather than as XState children: XState
+ * copies the whole `children` object on every spawn and stop, so at 10,000 links
+ * each accept and each close cost O(links) — 18 % + 20 % of a relay's CPU while
+ * peers connected (bench relay-scale, issue 10). They still reach this node with
+ * sendParent, run on its clock and show in its inspection stream; `linkActorsOf`
+ * lists both kinds.
  */
-import { assign, enqueueActions, setup, stopChild } from 'xstate'
-import type { ActorRefFrom, AnyActorRef, SnapshotFrom } from 'xstate'
+import { assign, createActor, enqueueActions, setup, stopChild } from 'xstate'
+import type { ActorRefFrom, SnapshotFrom } from 'xstate'
 import type { LinkView } from '../engine/messenger/index.ts'
 import type { Link } from '../engine/ports/index.ts'
+import type { RefuseReason } from '../engine/wire/index.ts'
 import type { DataPlane, Hop } from '../engine/routing/index.ts'
 import type { LinkDeps } from './linkActors.ts'
 import { peerLinkMachine } from './peerLink.ts'
@@ -17,7 +26,7 @@ import type { PeerLinkParentEvent } from './peerLink.ts'
 export const TICK_MS = 1_000
 
 export interface MeshNodeInput {
-  readonly deps: Omit<LinkDeps, 'onEnvelopes' | 'onAnnouncement' | 'onAck'>
+  readonly deps: Omit<LinkDeps, 'onEnvelopes' | 'onAnnouncement' | 'onAck' | 'onRefuse'>
   readonly plane: DataPlane
   readonly jitter: () => number
   /** Called whenever a link changes state (for the UI and the visualizer). */
@@ -27,6 +36,8 @@ export interface MeshNodeInput {
 interface MeshNodeContext extends MeshNodeInput {
   readonly linkDeps: LinkDeps
   readonly inboundCount: number
+  /** Inbound link actors by id (`in:<n>`); mutable on purpose, see the header. */
+  readonly inbound: Map<string, PeerLinkActor>
 }
 
 export type MeshNodeEvent =
@@ -53,12 +64,14 @@ export const meshNodeMachine = setup({
   context: ({ input }) => ({
     ...input,
     inboundCount: 0,
+    inbound: new Map(),
     linkDeps: {
       ...input.deps,
       onEnvelopes: (peerId: string, envelopes: readonly Uint8Array[]) => input.plane.envelopes(peerId, envelopes),
       onAnnouncement: (peerId: string, announcement: Uint8Array, metric: number) =>
         input.plane.announcement(peerId, announcement, metric),
       onAck: (peerId: string, ids: readonly Uint8Array[]) => input.plane.ack(peerId, ids),
+      onRefuse: (peerId: string, reason: RefuseReason, ids: readonly Uint8Array[]) => input.plane.refuse(peerId, reason, ids),
     },
   }),
   initial: 'running',
@@ -85,9 +98,24 @@ export const meshNodeMachine = setup({
     INBOUND: {
       actions: [
         enqueueActions(({ context, event, enqueue }) => {
-          enqueue.spawnChild('peerLink', {
-            id: `in:${context.inboundCount}`,
-            input: { deps: context.linkDeps, address: null, link: event.link, jitter: context.jitter },
+          // An address serving a backoff (its peers' scores fell below the disconnect line) is
+          // refused before it costs a handshake.
+          const defence = context.deps.defence
+          const now = context.deps.clock?.now() ?? Date.now()
+          if (defence && defence.scores.refused(undefined, event.link.remoteAddress, now)) {
+            defence.countClose('refused')
+            event.link.close('refused')
+            return
+          }
+          const id = `in:${context.inboundCount}`
+          enqueue(({ self }) => {
+            const link = createActor(peerLinkMachine, {
+              id,
+              parent: self,
+              input: { deps: context.linkDeps, address: null, link: event.link, jitter: context.jitter },
+            })
+            context.inbound.set(id, link)
+            link.start()
           })
         }),
         assign({ inboundCount: ({ context }) => context.inboundCount + 1 }),
@@ -95,25 +123,34 @@ export const meshNodeMachine = setup({
     },
     LINK_OPEN: { actions: ({ context, event }) => context.plane.linkOpen(event.peerId, event.hop) },
     LINK_DOWN: { actions: ({ context, event }) => context.plane.linkDown(event.peerId, event.hop) },
-    LINK_STATE: {
-      actions: enqueueActions(({ self, enqueue }) => {
-        // A closed inbound link is done: drop its actor so a busy relay doesn't keep them all.
-        for (const [id, child] of Object.entries(self.getSnapshot().children)) {
-          if (id.startsWith('in:') && (child as AnyActorRef).getSnapshot().status === 'done') enqueue.stopChild(id)
-        }
-        enqueue('linksChanged')
-      }),
+    LINK_STATE: { actions: 'linksChanged' },
+    // A closed inbound link is done: drop its actor so a busy relay doesn't keep them all. O(1) per
+    // event (it used to scan every child on every link-state change: 2.2 s /healthz at 1,000 half-open
+    // handshakes, issue 10). Outbound links are stopped by DISCONNECT.
+    LINK_CLOSED: {
+      // The link reached its final state, so it has stopped itself (XState refuses to stop a
+      // non-root actor from outside); forgetting it is all that is left.
+      actions: ({ context, event }) => void context.inbound.delete(event.id),
     },
   },
 })
 
 export type MeshNodeActor = ActorRefFrom<typeof meshNodeMachine>
+type PeerLinkActor = ActorRefFrom<typeof peerLinkMachine>
+
+/** Every link actor of a mesh node: outbound (its children) and inbound (its Map). */
+export function linkActorsOf(snapshot: SnapshotFrom<typeof meshNodeMachine>): PeerLinkActor[] {
+  const links: PeerLinkActor[] = []
+  for (const child of Object.values(snapshot.children)) if (child) links.push(child as PeerLinkActor)
+  for (const link of snapshot.context.inbound.values()) links.push(link)
+  return links
+}
 
 /** The links of a mesh node as plain views. */
 export function linkViews(snapshot: SnapshotFrom<typeof meshNodeMachine>): LinkView[] {
   const views: LinkView[] = []
-  for (const child of Object.values(snapshot.children)) {
-    const link = (child as ActorRefFrom<typeof peerLinkMachine> | undefined)?.getSnapshot()
+  for (const child of linkActorsOf(snapshot)) {
+    const link = child.getSnapshot()
     if (!link) continue
     const value = String(link.value)
     const state: LinkView['state'] =

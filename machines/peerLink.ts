@@ -7,6 +7,7 @@
  * (engine/routing/linkQuality.ts); a change of grade is a LINK_STATE too.
  */
 import { assign, sendParent, setup } from 'xstate'
+import type { ActorRefFrom, AnyActorRef } from 'xstate'
 import type { Clock, Link } from '../engine/ports/index.ts'
 import type { Hop } from '../engine/routing/index.ts'
 import { DEFAULT_PING_INTERVAL_MS, createLinkQuality } from '../engine/routing/linkQuality.ts'
@@ -14,7 +15,10 @@ import type { QualityGrade } from '../engine/routing/linkQuality.ts'
 import { createLinkChannel } from './linkChannel.ts'
 import type { LinkChannel } from './linkChannel.ts'
 import { actorSystemClock, createHop, dialActor, handshakeActor, sessionActor } from './linkActors.ts'
-import type { LinkDeps, LinkHop, OpenedLink } from './linkActors.ts'
+import type { LinkDeps, LinkHop, OpenedLink, SessionLimiter } from './linkActors.ts'
+import { createLinkDefence } from './linkDefence.ts'
+import { rateLimiterMachine } from './rateLimiter.ts'
+import type { RateLimiterInput } from './rateLimiter.ts'
 
 export const BACKOFF_BASE_MS = 1_000
 export const BACKOFF_CAP_MS = 30_000
@@ -55,11 +59,12 @@ export type PeerLinkEvent =
   | { type: 'LINK_DOWN'; reason: string }
   | { type: 'QUALITY'; grade: QualityGrade }
 
-/** Events the parent receives. */
+/** Events the parent receives. LINK_CLOSED: this actor is done (its id, so the parent drops it in O(1)). */
 export type PeerLinkParentEvent =
   | { type: 'LINK_OPEN'; peerId: string; hop: LinkHop }
   | { type: 'LINK_DOWN'; peerId: string; hop: LinkHop }
   | { type: 'LINK_STATE' }
+  | { type: 'LINK_CLOSED'; id: string }
 
 /** Equal jitter: half the exponential step, plus up to another half at random. */
 export function backoffDelay(attempt: number, jitter: number): number {
@@ -69,13 +74,34 @@ export function backoffDelay(attempt: number, jitter: number): number {
 
 const errorName = (error: unknown): string => (error instanceof Error ? error.name : 'Error')
 
+/**
+ * Links of a node that does not limit (deps.defence absent) still run a limiter actor,
+ * so the actor tree has one shape; it spends from this shared book and the session
+ * never asks it (SessionInput.limiter answers null).
+ */
+const UNLIMITED = createLinkDefence()
+
+/** The open link's limiter as the session sees it: its gate, cached after the first lookup. */
+function sessionLimiter(link: AnyActorRef, deps: LinkDeps): () => SessionLimiter | null {
+  if (!deps.defence) return () => null
+  let found: SessionLimiter | null = null
+  return () => {
+    if (found) return found
+    const ref = link.getSnapshot().children['limiter'] as LimiterRef | undefined
+    if (!ref) return null
+    found = { gate: ref.getSnapshot().context.gate, penalize: (penalty, count) => ref.send({ type: 'PENALIZE', penalty, ...(count === undefined ? {} : { count }) }) }
+    return found
+  }
+}
+type LimiterRef = ActorRefFrom<typeof rateLimiterMachine>
+
 export const peerLinkMachine = setup({
   types: {
     context: {} as PeerLinkContext,
     events: {} as PeerLinkEvent,
     input: {} as PeerLinkInput,
   },
-  actors: { dial: dialActor, handshake: handshakeActor, session: sessionActor },
+  actors: { dial: dialActor, handshake: handshakeActor, session: sessionActor, limiter: rateLimiterMachine },
   guards: {
     isInbound: ({ context }) => context.channel !== null && context.address === null,
     // Relays are kept forever; a direct link to a contact is worth a few tries only
@@ -85,11 +111,12 @@ export const peerLinkMachine = setup({
   },
   delays: {
     backoff: ({ context }) => backoffDelay(context.attempt, context.jitter()),
-    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    handshakeTimeout: ({ context }) => context.deps.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
   },
   actions: {
     closeLink: ({ context }) => context.channel?.link.close('closed'),
     notifyState: sendParent({ type: 'LINK_STATE' }),
+    notifyClosed: sendParent(({ self }) => ({ type: 'LINK_CLOSED', id: self.id })),
     notifyOpen: sendParent(({ context }) => ({ type: 'LINK_OPEN', peerId: context.opened!.peerId, hop: context.hop! })),
     notifyDown: sendParent(({ context }) => ({ type: 'LINK_DOWN', peerId: context.opened!.peerId, hop: context.hop! })),
     forgetLink: assign({ channel: null, opened: null, hop: null }),
@@ -141,6 +168,7 @@ export const peerLinkMachine = setup({
                 event.output.session,
                 createLinkQuality({ pingIntervalMs: context.pingIntervalMs }),
                 () => context.clock.now(),
+                context.deps.defence ? (n) => context.deps.defence!.countBackpressureDrop(n) : undefined,
               ),
             attempt: 0,
             lastError: null,
@@ -153,17 +181,41 @@ export const peerLinkMachine = setup({
     open: {
       entry: ['notifyOpen', 'notifyState'],
       exit: 'notifyDown',
-      invoke: {
-        src: 'session',
-        input: ({ context }) => ({
-          channel: context.channel!,
-          opened: context.opened!,
-          hop: context.hop!,
-          deps: context.deps,
-          clock: context.clock,
-          pingIntervalMs: context.pingIntervalMs,
-        }),
-      },
+      invoke: [
+        {
+          // First, so the session finds it: budgets and score for this neighbour (issue 10).
+          id: 'limiter',
+          src: 'limiter',
+          input: ({ context, self }): RateLimiterInput => {
+            const defence = context.deps.defence ?? UNLIMITED
+            const peerId = context.opened!.peerId
+            const address = context.channel!.link.remoteAddress
+            return {
+              peer: { identity: peerId, address },
+              scores: defence.scores,
+              tier: defence.tierOf(peerId, context.address !== null),
+              budgets: defence.budgets,
+              now: () => context.clock.now(),
+              close: (reason) => {
+                defence.countClose(reason)
+                self.send({ type: 'LINK_DOWN', reason })
+              },
+            }
+          },
+        },
+        {
+          src: 'session',
+          input: ({ context, self }) => ({
+            channel: context.channel!,
+            opened: context.opened!,
+            hop: context.hop!,
+            deps: context.deps,
+            clock: context.clock,
+            pingIntervalMs: context.pingIntervalMs,
+            limiter: sessionLimiter(self, context.deps),
+          }),
+        },
+      ],
       on: {
         LINK_DOWN: { target: 'failed', actions: assign({ lastError: ({ event }) => event.reason }) },
         QUALITY: { actions: 'notifyState' },
@@ -179,7 +231,7 @@ export const peerLinkMachine = setup({
     },
     closed: {
       type: 'final',
-      entry: ['closeLink', 'notifyState'],
+      entry: ['closeLink', 'notifyState', 'notifyClosed'],
     },
   },
 })

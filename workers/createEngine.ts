@@ -158,6 +158,9 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       prekey: () => messenger.signedPrekey(),
       onLinksChanged: linksChanged,
       onReachable: (destination) => outboxes?.reachable(destination),
+      // An engine dials its relays (the user chose them); the only links it accepts are direct
+      // WebRTC links, which are signalled end to end by contacts only.
+      defence: { tierOf: (_peerId, outbound) => (outbound ? 'chosenRelay' : 'contact') },
       ...(c.inspect ? { inspect: c.inspect } : {}),
     })
     for (const relay of relays) await messenger.rememberRelay(relay)

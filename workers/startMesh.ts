@@ -3,15 +3,19 @@
  * meshNode actor (links). Both the messenger engine and the relay daemon run this.
  */
 import { createActor } from 'xstate'
-import type { InspectionEvent } from 'xstate'
-import type { Envelope } from '../engine/wire/index.ts'
+import type { ActorRefFrom, InspectionEvent } from 'xstate'
+import type { Envelope, RefuseReason } from '../engine/wire/index.ts'
 import type { Identity } from '../engine/identity/index.ts'
 import type { Clock, Crypto, Link, Random, Transport } from '../engine/ports/index.ts'
 import type { LinkView } from '../engine/messenger/index.ts'
 import { createDataPlane } from '../engine/routing/index.ts'
-import type { DataPlane, Forwarder } from '../engine/routing/index.ts'
+import type { CustodyJournal, DataPlane, Forwarder } from '../engine/routing/index.ts'
+import type { CustodyLimits } from '../engine/routing/mailbox.ts'
 import type { PublicSignedPrekey } from '../engine/session/index.ts'
-import { linkViews, meshNodeMachine } from '../machines/meshNode.ts'
+import { createLinkDefence } from '../machines/linkDefence.ts'
+import type { DefenceStats, LinkDefence, LinkDefenceInit } from '../machines/linkDefence.ts'
+import { linkActorsOf, linkViews, meshNodeMachine } from '../machines/meshNode.ts'
+import type { rateLimiterMachine } from '../machines/rateLimiter.ts'
 import type { MeshNodeActor } from '../machines/meshNode.ts'
 
 export interface MeshComponents {
@@ -27,6 +31,8 @@ export interface MeshInit {
   readonly onSent?: (messageId: string) => void
   /** A custodian acknowledged an envelope this node originated. */
   readonly onRelayed?: (messageId: string) => void
+  /** A custodian would not hold an envelope this node originated (its outbox keeps it and tries again later). */
+  readonly onRefused?: (messageId: string, reason: RefuseReason) => void
   readonly onLinksChanged?: () => void
   /** A route to `destination` appeared (its announcements reached this node): its outbox may retry now. */
   readonly onReachable?: (destination: string) => void
@@ -38,12 +44,33 @@ export interface MeshInit {
   readonly custodian?: boolean
   /** The node's current signed prekey, carried in its announcements. */
   readonly prekey?: () => PublicSignedPrekey | null
+  /** A relay's custody on disk: held mail is restored from it at start and survives a restart. */
+  readonly custodyJournal?: CustodyJournal
+  /** Custody budgets (engine/routing/mailbox.ts DEFAULT_CUSTODY); tests shrink them. */
+  readonly custodyLimits?: Partial<CustodyLimits>
+  /**
+   * Budgets and peer scores on every link (issue 10; machines/linkDefence.ts). On by
+   * default; `false` turns them off (benchmarks measure the cost against it).
+   */
+  readonly defence?: false | LinkDefenceInit
+  /** A link not through its Noise handshake by then is closed (default machines/peerLink.ts HANDSHAKE_TIMEOUT_MS). */
+  readonly handshakeTimeoutMs?: number
+}
+
+/** The defence counters, plus what is read from the open links when asked (O(links): for /metrics, not per frame). */
+export interface MeshDefenceStats extends DefenceStats {
+  /** Open links whose peer is graylisted now. */
+  readonly graylisted: number
+  /** The score of each open link's peer now. */
+  readonly scores: number[]
 }
 
 export interface Mesh {
   readonly actor: MeshNodeActor
   readonly plane: DataPlane
   readonly forwarder: Forwarder
+  /** Null when the mesh was started with `defence: false`. */
+  readonly defence: { readonly book: LinkDefence; stats(): MeshDefenceStats } | null
   /** Keeps a link to `address`, reconnecting with backoff. */
   connect(address: string): void
   disconnect(address: string): void
@@ -56,6 +83,8 @@ export interface Mesh {
   dropDirect(): void
   stop(): void
 }
+
+type LimiterRef = ActorRefFrom<typeof rateLimiterMachine>
 
 /** Uniform [0, 1) from the injected RNG, for backoff jitter. */
 export function jitterFrom(random: Random): () => number {
@@ -76,7 +105,12 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
     ...(init.onSent ? { onSent: init.onSent } : {}),
     ...(init.onRelayed ? { onRelayed: init.onRelayed } : {}),
     ...(init.onReachable ? { onRouteUp: init.onReachable } : {}),
+    ...(init.custodyJournal || init.custodyLimits
+      ? { custody: { ...init.custodyLimits, ...(init.custodyJournal ? { journal: init.custodyJournal } : {}) } }
+      : {}),
+    ...(init.onRefused ? { onRefused: init.onRefused } : {}),
   })
+  const defence = init.defence === false ? null : createLinkDefence(init.defence ?? {})
   const tap = init.tap
   const linkPlane: DataPlane = tap
     ? { ...plane, envelopes: (peerId, envelopes) => (envelopes.forEach(tap), plane.envelopes(peerId, envelopes)) }
@@ -85,7 +119,15 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
     clock: c.clock,
     ...(init.inspect ? { inspect: init.inspect } : {}),
     input: {
-      deps: { transport: c.transport, crypto: c.crypto, random: c.random, identity: init.identity, clock: c.clock },
+      deps: {
+        transport: c.transport,
+        crypto: c.crypto,
+        random: c.random,
+        identity: init.identity,
+        clock: c.clock,
+        ...(defence ? { defence } : {}),
+        ...(init.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: init.handshakeTimeoutMs } : {}),
+      },
       plane: linkPlane,
       jitter: jitterFrom(c.random),
       ...(init.onLinksChanged ? { onLinksChanged: init.onLinksChanged } : {}),
@@ -96,19 +138,34 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
     actor,
     plane,
     forwarder: plane.forwarder,
+    defence: defence && {
+      book: defence,
+      stats: () => {
+        const now = c.clock.now()
+        let graylisted = 0
+        const scores: number[] = []
+        for (const child of linkActorsOf(actor.getSnapshot())) {
+          const limiter = (child.getSnapshot().children['limiter'] as LimiterRef | undefined)?.getSnapshot()
+          if (!limiter || limiter.status !== 'active') continue
+          if (limiter.value === 'graylisted') graylisted++
+          scores.push(defence.scores.score(limiter.context.peer, now))
+        }
+        return { ...defence.stats(), graylisted, scores }
+      },
+    },
     connect: (address) => actor.send({ type: 'CONNECT', address }),
     disconnect: (address) => actor.send({ type: 'DISCONNECT', address }),
     accept: (link) => actor.send({ type: 'INBOUND', link }),
     send: (bytes) => void plane.send(bytes),
     links: () => linkViews(actor.getSnapshot()),
     dropDirect: () => {
-      for (const child of Object.values(actor.getSnapshot().children)) {
+      for (const child of linkActorsOf(actor.getSnapshot())) {
         const address = (child?.getSnapshot() as { context?: { address?: string | null } } | undefined)?.context?.address
         if (address === null || address?.startsWith('rtc:')) child?.send({ type: 'CLOSE' })
       }
     },
     stop: () => {
-      for (const child of Object.values(actor.getSnapshot().children)) child?.send({ type: 'CLOSE' })
+      for (const child of linkActorsOf(actor.getSnapshot())) child.send({ type: 'CLOSE' })
       actor.stop()
     },
   }

@@ -44,11 +44,14 @@ export async function freePort(): Promise<number> {
 const exited = (child: ChildProcess): Promise<void> =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()))
 
-export async function startRelayProcess(readyTimeoutMs = 10_000): Promise<RelayProcess> {
+/** `extraEnv` reaches the daemon (e.g. LINK_BUDGET_SCALE, DEFENCE=off: native/node/relay.ts). */
+export async function startRelayProcess(readyTimeoutMs = 10_000, extraEnv: Record<string, string> = {}): Promise<RelayProcess> {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'sovereign-bench-relay-'))
+  // PEERS is the daemon's list of relays to dial, and relay-scale's peer count: never pass it on.
+  const { PEERS: _peers, ...env } = process.env
   const child = spawn(process.execPath, [RELAY_ENTRY], {
-    env: { ...process.env, HOST, PORT: String(port), DATA_DIR: dataDir, STATIC_DIR: join(dataDir, 'no-app') },
+    env: { ...env, HOST, PORT: String(port), DATA_DIR: dataDir, STATIC_DIR: join(dataDir, 'no-app'), ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

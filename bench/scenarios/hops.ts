@@ -11,6 +11,7 @@
 import { nobleCrypto } from '../../engine/crypto/index.ts'
 import { generateIdentity } from '../../engine/identity/index.ts'
 import { createMemoryNetwork } from '../../engine/transport/index.ts'
+import { DEFAULT_LINK_BUDGETS, scaleBudgets } from '../../engine/routing/tokenBucket.ts'
 import { startMesh } from '../../workers/startMesh.ts'
 import type { Mesh } from '../../workers/startMesh.ts'
 import { systemClock, systemRandom } from '../../workers/systemPorts.ts'
@@ -52,6 +53,8 @@ async function runChain(relayCount: number, quick: boolean): Promise<{ metrics: 
         identity: generateIdentity(crypto, random),
         custodian: true,
         deliverLocal: () => {},
+        // Budgets scaled ×100: the figure is forwarding, not the defence (see wsRelayChat.ts).
+        defence: { budgets: scaleBudgets(DEFAULT_LINK_BUDGETS, 100) },
       })
       relays.push(mesh)
       listeners.push(await transport.listen!(`mem://relay-${i}`, (link) => mesh.accept(link)))

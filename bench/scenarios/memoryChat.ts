@@ -6,6 +6,7 @@ import { nobleCrypto } from '../../engine/crypto/index.ts'
 import { generateIdentity } from '../../engine/identity/index.ts'
 import type { Link, Transport } from '../../engine/ports/index.ts'
 import { createMemoryNetwork } from '../../engine/transport/index.ts'
+import { DEFAULT_LINK_BUDGETS, scaleBudgets } from '../../engine/routing/tokenBucket.ts'
 import { startMesh } from '../../workers/startMesh.ts'
 import { systemClock, systemRandom } from '../../workers/systemPorts.ts'
 import { createChatPair } from '../lib/chatPair.ts'
@@ -28,7 +29,8 @@ export async function runMemoryChat(options: ScenarioOptions = {}): Promise<Scen
   const relayTransport = network.transport()
   const relay = startMesh(
     { crypto, random, clock: systemClock(), transport: relayTransport },
-    { identity: generateIdentity(crypto, random), deliverLocal: () => {} },
+    // Budgets scaled ×100: the figure is forwarding, not the defence (see wsRelayChat.ts).
+    { identity: generateIdentity(crypto, random), deliverLocal: () => {}, defence: { budgets: scaleBudgets(DEFAULT_LINK_BUDGETS, 100) } },
   )
   const listener = await relayTransport.listen!(`mem://${new URL(RELAY_ADDRESS).host}`, (link) => relay.accept(link))
   try {

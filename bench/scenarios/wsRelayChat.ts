@@ -18,7 +18,10 @@ export interface WsRelayRaw extends ChatRaw {
 }
 
 export async function runWsRelayChat(options: ScenarioOptions = {}): Promise<ScenarioResult<WsRelayRaw>> {
-  const relay = await startRelayProcess()
+  // One link here carries thousands of messages a second, far past a stranger's budget (200
+  // envelopes/s, engine/routing/tokenBucket.ts): the budgets are scaled so the figure is the
+  // relay's forwarding, not its defence (bench attack-flood measures that).
+  const relay = await startRelayProcess(10_000, { LINK_BUDGET_SCALE: '100' })
   let chat: Awaited<ReturnType<typeof runChat>> | undefined
   let relayHealth: unknown = null
   let exit: RelayExit | undefined

@@ -7,6 +7,8 @@
 export interface Link {
   /** Transport-level label for logs (`ws:127.0.0.1:53122`), never an identity. */
   readonly label: string
+  /** The remote's network address without port, for per-address budgets and scores; absent where unknown. */
+  readonly remoteAddress?: string
   /** Bytes handed to the transport and not yet written out (backpressure). */
   readonly bufferedAmount: number
   send(bytes: Uint8Array): void

@@ -9,10 +9,10 @@ import type { Identity } from '../identity/index.ts'
 import type { Clock, Crypto } from '../ports/index.ts'
 import type { PublicSignedPrekey } from '../session/index.ts'
 import { MESSAGE_ID_BYTES } from '../wire/index.ts'
-import type { Envelope, LinkFrame } from '../wire/index.ts'
+import type { Envelope, LinkFrame, RefuseReason } from '../wire/index.ts'
 import { isAnnouncementError } from './errors.ts'
 import { createForwarder } from './forwarder.ts'
-import type { Forwarder, Hop, RouteResult } from './forwarder.ts'
+import type { Forwarder, ForwarderInit, Hop, RouteResult } from './forwarder.ts'
 import { createRouter } from './router.ts'
 import type { Outgoing, Router } from './router.ts'
 
@@ -33,9 +33,13 @@ export interface DataPlaneInit {
   readonly onSent?: (envelopeId: string) => void
   /** A custodian acknowledged an envelope this node originated. */
   readonly onRelayed?: (envelopeId: string) => void
+  /** A custodian (this node's or one further on) would not hold an envelope this node originated. */
+  readonly onRefused?: (envelopeId: string, reason: RefuseReason) => void
   /** A route to `destination` appeared: what this node queues for it may go now. */
   readonly onRouteUp?: (destination: string) => void
   readonly announceIntervalMs?: number
+  /** Custody budgets and, on a relay, its journal on disk (flushed each tick, before the custody acks). */
+  readonly custody?: ForwarderInit['custody']
 }
 
 export interface DataPlane {
@@ -44,8 +48,11 @@ export interface DataPlane {
   linkOpen(peerId: string, hop: PlaneHop): void
   linkDown(peerId: string, hop: PlaneHop): void
   envelopes(peerId: string, envelopes: readonly Uint8Array[]): void
-  announcement(peerId: string, announcement: Uint8Array, metric: number): void
+  /** False when the announcement was rejected (forged, stale, malformed): the link counts it against the neighbour. */
+  announcement(peerId: string, announcement: Uint8Array, metric: number): boolean
   ack(peerId: string, ids: readonly Uint8Array[]): void
+  /** A neighbour would not hold these envelopes: tell their sender, the way they came. */
+  refuse(peerId: string, reason: RefuseReason, ids: readonly Uint8Array[]): void
   /** Routes an envelope this node originated. */
   send(bytes: Uint8Array): RouteResult
   /** Periodic work: announcements, route expiry, pending acks. Call about once a second. */
@@ -75,12 +82,21 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
   const originated = new Map<string, true>()
   const cameFrom = new Map<string, string>()
   const pendingAcks = new Map<string, Uint8Array[]>()
+  /** Per neighbour, ids refused by reason: sent with the acks, once a tick. */
+  const pendingRefusals = new Map<string, Map<RefuseReason, Uint8Array[]>>()
   let rejected = 0
 
   const queueAck = (peerId: string, id: Uint8Array): void => {
     const list = pendingAcks.get(peerId) ?? []
     list.push(id)
     pendingAcks.set(peerId, list)
+  }
+  const queueRefusal = (peerId: string, reason: RefuseReason, id: Uint8Array): void => {
+    let byReason = pendingRefusals.get(peerId)
+    if (!byReason) pendingRefusals.set(peerId, (byReason = new Map()))
+    const list = byReason.get(reason) ?? []
+    list.push(id)
+    byReason.set(reason, list)
   }
   const forwarder = createForwarder({
     self: init.identity.signingKey.publicKey,
@@ -89,6 +105,11 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     ...(init.onSent ? { onSent: init.onSent } : {}),
     route: (destination) => router.nextHop(destination),
     onHeld: (id, from) => queueAck(from, id),
+    onRefused: (id, from, reason) => {
+      if (from === null) init.onRefused?.(toHex(id), reason)
+      else queueRefusal(from, reason, id)
+    },
+    ...(init.custody ? { custody: init.custody } : {}),
   })
   const router: Router = createRouter({
     self: init.identity,
@@ -104,6 +125,15 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       init.onRouteUp?.(destination)
     },
   })
+  /** False when the custody journal could not be made durable (its store reports why). */
+  const flushCustody = (): boolean => {
+    try {
+      init.custody?.journal?.flush()
+      return true
+    } catch {
+      return false
+    }
+  }
   const sendFrames = (frames: readonly Outgoing[]): void => {
     for (const o of frames) hops.get(o.to)?.frame(o.frame)
   }
@@ -131,10 +161,12 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     announcement(peerId, announcement, metric) {
       try {
         sendFrames(router.receive(peerId, announcement, metric))
+        return true
       } catch (error) {
         // A forged or stale announcement changes nothing; count it against the neighbour.
         if (!isAnnouncementError(error) && (error as Error).name !== 'MalformedError' && (error as Error).name !== 'UnsupportedVersionError') throw error
         rejected++
+        return false
       }
     },
     ack(peerId, ids) {
@@ -148,6 +180,16 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
         }
       }
     },
+    refuse(peerId, reason, ids) {
+      for (const id of ids) {
+        const hex = toHex(id)
+        if (originated.has(hex)) init.onRefused?.(hex, reason)
+        else {
+          const back = cameFrom.get(hex)
+          if (back !== undefined && back !== peerId) queueRefusal(back, reason, id)
+        }
+      }
+    },
     send(bytes) {
       const id = idOf(bytes)
       if (id) remember(originated, id, true)
@@ -155,11 +197,23 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     },
     tick(now) {
       sendFrames(router.tick(now))
-      for (const [peerId, ids] of pendingAcks) {
-        const hop = hops.get(peerId)
-        if (hop) for (let i = 0; i < ids.length; i += MAX_ACK_IDS) hop.frame({ type: 'ack', ids: ids.slice(i, i + MAX_ACK_IDS) })
+      // An ack promises the mail is on disk (DESIGN.md §6): flush first. If the
+      // write fails, the acks wait for a flush that works; senders retry meanwhile.
+      if (flushCustody()) {
+        for (const [peerId, ids] of pendingAcks) {
+          const hop = hops.get(peerId)
+          if (hop) for (let i = 0; i < ids.length; i += MAX_ACK_IDS) hop.frame({ type: 'ack', ids: ids.slice(i, i + MAX_ACK_IDS) })
+        }
+        pendingAcks.clear()
       }
-      pendingAcks.clear()
+      for (const [peerId, byReason] of pendingRefusals) {
+        const hop = hops.get(peerId)
+        if (!hop) continue
+        for (const [reason, ids] of byReason) {
+          for (let i = 0; i < ids.length; i += MAX_ACK_IDS) hop.frame({ type: 'refuse', reason, ids: ids.slice(i, i + MAX_ACK_IDS) })
+        }
+      }
+      pendingRefusals.clear()
     },
     get rejectedAnnouncements() {
       return rejected

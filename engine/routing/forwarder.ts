@@ -64,6 +64,8 @@ export interface ForwarderStats {
   readonly forwarded: number
   readonly delivered: number
   readonly held: number
+  /** Bytes custody charges for what it holds now (lengths plus per-envelope overhead). */
+  readonly heldBytes: number
   /** Everything routed that was not forwarded, delivered or is held now: refusals and evictions included. */
   readonly dropped: number
   /** Envelopes custody refused, by reason (a part of `dropped`). */
@@ -84,6 +86,12 @@ export interface Forwarder {
   stats(): ForwarderStats
 }
 
+/**
+ * Hops an envelope may still make after this one. Senders start at DEFAULT_TTL (16, engine/messenger);
+ * a neighbour's TTL 255 (issue 10's fuzzed frames) would only buy a loop more rounds, so it is cut here.
+ */
+export const MAX_FORWARD_TTL = 15
+
 export function createForwarder(init: ForwarderInit): Forwarder {
   const selfHex = toHex(init.self)
   const hops = new Map<string, Hop>()
@@ -98,6 +106,8 @@ export function createForwarder(init: ForwarderInit): Forwarder {
       init.custody?.onEvict?.(destination, envelope, reason)
     },
   })
+  // Mail a relay held before it restarted (custody.journal), held again as of now.
+  mailbox.restore(init.clock.now())
 
   const upstream = (exclude: string | null): Hop | undefined => {
     for (const [id, hop] of hops) if (hop.kind === 'upstream' && id !== exclude) return hop
@@ -167,7 +177,7 @@ export function createForwarder(init: ForwarderInit): Forwarder {
           counts.dropped++
           return 'dropped'
         }
-        out = decrementTtl(bytes)
+        out = decrementTtl(bytes, MAX_FORWARD_TTL)
       }
       const held: HeldEnvelope = { id, bytes: out, expiresAt: header.expiresAt, localId: from === null ? id : null, from }
       const hop = nextHop(destination, from)
@@ -207,8 +217,8 @@ export function createForwarder(init: ForwarderInit): Forwarder {
       if (hops.get(peerId) === hop) hops.delete(peerId)
     },
     stats() {
-      const { envelopes, refused, evicted } = mailbox.stats()
-      return { ...counts, held: envelopes, refused, evicted }
+      const { envelopes, bytes, refused, evicted } = mailbox.stats()
+      return { ...counts, held: envelopes, heldBytes: bytes, refused, evicted }
     },
   }
 }

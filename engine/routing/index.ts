@@ -1,7 +1,9 @@
 export { createForwarder } from './forwarder.ts'
 export type { Forwarder, ForwarderInit, ForwarderStats, Hop, RouteResult } from './forwarder.ts'
 export { createMailbox } from './mailbox.ts'
-export type { HeldEnvelope, Mailbox } from './mailbox.ts'
+export type { HeldEnvelope, Mailbox, RestoreResult } from './mailbox.ts'
+export { createMemoryJournal, CustodyStoreCorruptError, CustodyStoreFailedError, CustodyStoreVersionError } from './custodyJournal.ts'
+export type { CustodyJournal, JournalRecord, MemoryJournal } from './custodyJournal.ts'
 export { createSeenCache } from './seenCache.ts'
 export type { SeenCache, SeenCacheInit } from './seenCache.ts'
 export {

@@ -8,8 +8,10 @@
  *
  * One copy per message id per destination: a sender's retry (the same envelope
  * with a higher attempt) replaces the held copy instead of taking a second slot.
- * In-memory; the durable store (issue 10) keeps the same contract.
+ * In memory, mirrored to a `CustodyJournal` when one is given (a relay's store
+ * on disk), from which `restore` rebuilds it after a restart.
  */
+import type { CustodyJournal } from './custodyJournal.ts'
 import { createExpiryHeap } from './expiryHeap.ts'
 
 export interface HeldEnvelope {
@@ -54,9 +56,11 @@ export interface MailboxInit {
   readonly overheadBytes?: number
   /** Called for every envelope that leaves custody without being taken. */
   readonly onEvict?: (destination: string, envelope: HeldEnvelope, reason: EvictionReason) => void
+  /** Where every hold, replacement and removal is mirrored, and what `restore` reads. */
+  readonly journal?: CustodyJournal
 }
 
-export type CustodyLimits = Required<Omit<MailboxInit, 'onEvict'>>
+export type CustodyLimits = Required<Omit<MailboxInit, 'onEvict' | 'journal'>>
 
 export const DEFAULT_CUSTODY: CustodyLimits = {
   totalBytes: 64 * 1024 * 1024,
@@ -81,6 +85,16 @@ export interface MailboxStats {
   readonly evicted: Readonly<Record<EvictionReason, number>>
 }
 
+/** What `restore` did with the journal's records. */
+export interface RestoreResult {
+  /** Held again, and still held once all were (room evictions come after their hold). */
+  readonly restored: number
+  /** Expired while the node was down: evicted as 'expired'. */
+  readonly expired: number
+  /** Over today's budgets (they may have been lowered): refused with the usual reason, and removed. */
+  readonly refused: number
+}
+
 export interface Mailbox {
   /**
    * Holds `envelope` for `destination` at time `now`. A retry (same id) replaces
@@ -99,6 +113,13 @@ export interface Mailbox {
    * only what it accepts is taken and the rest stays held in its place.
    */
   take(destination: string, now: number, select?: (envelope: HeldEnvelope) => boolean): HeldEnvelope[]
+  /**
+   * Holds again what the journal kept, in its first-held order, as of `now`:
+   * expired mail is evicted, and the budgets of today apply (oldest-first
+   * eviction included); whatever is dropped is removed from the journal too.
+   * Call once, before anything is held. Without a journal it does nothing.
+   */
+  restore(now: number): RestoreResult
   /** Evicts everything expired at `now`; returns how many. O(k log n) for k expired. */
   prune(now: number): number
   destinations(): string[]
@@ -170,6 +191,7 @@ export function createMailbox(init: MailboxInit = {}): Mailbox {
     charge(entry.envelope.from, -entry.cost)
     bytes -= entry.cost
     envelopes--
+    init.journal?.remove(entry.destination, entry.envelope.id)
   }
   const evict = (entry: Entry, reason: EvictionReason): void => {
     remove(entry)
@@ -198,54 +220,59 @@ export function createMailbox(init: MailboxInit = {}): Mailbox {
     return null
   }
 
+  /** `hold`; `persist` false when the journal has the envelope already (restore). */
+  const admit = (destination: string, envelope: HeldEnvelope, now: number, persist: boolean): HoldResult => {
+    // Lazily first: expired mail must never cost live mail its room.
+    prune(now)
+    const cost = envelope.bytes.length + limits.overheadBytes
+    const previous = boxes.get(destination)?.entries.get(envelope.id)
+    // Clamped from the first copy's hold: retries must not extend custody.
+    const expiresAt = Math.min(envelope.expiresAt, now + limits.maxHoldMs, previous?.expiresAt ?? Infinity)
+    if (expiresAt < now) return refuse('expired')
+    const reason = check(boxes.get(destination), envelope.from, cost, previous)
+    if (reason) return refuse(reason)
+    // cost <= totalBytes (else 'too-large'), so evicting all but `previous` always makes room.
+    for (let e = oldest; e && bytes - (previous?.cost ?? 0) + cost > limits.totalBytes; ) {
+      const victim = e
+      e = e.newer
+      if (victim !== previous) evict(victim, 'evicted-for-room')
+    }
+    if (previous) {
+      const box = boxes.get(destination)!
+      // Keep marking it sent if this node originated either copy.
+      const next = { ...envelope, expiresAt, localId: envelope.localId ?? previous.envelope.localId }
+      charge(previous.envelope.from, -previous.cost)
+      charge(next.from, cost)
+      box.bytes += cost - previous.cost
+      bytes += cost - previous.cost
+      previous.envelope = next
+      previous.cost = cost
+      previous.expiresAt = expiresAt
+      expiries.update(previous)
+      counts.replaced++
+      if (persist) init.journal?.put(destination, next)
+      return REPLACED
+    }
+    // Looked up again: eviction may have emptied and dropped this destination's box.
+    let box = boxes.get(destination)
+    if (!box) boxes.set(destination, (box = { entries: new Map(), bytes: 0 }))
+    const entry: Entry = { destination, envelope: { ...envelope, expiresAt }, cost, older: newest, newer: null, slot: -1, expiresAt }
+    if (newest) newest.newer = entry
+    else oldest = entry
+    newest = entry
+    expiries.push(entry)
+    box.entries.set(envelope.id, entry)
+    box.bytes += cost
+    charge(envelope.from, cost)
+    bytes += cost
+    envelopes++
+    counts.held++
+    if (persist) init.journal?.put(destination, entry.envelope)
+    return HELD
+  }
+
   return {
-    hold(destination, envelope, now) {
-      // Lazily first: expired mail must never cost live mail its room.
-      prune(now)
-      const cost = envelope.bytes.length + limits.overheadBytes
-      const previous = boxes.get(destination)?.entries.get(envelope.id)
-      // Clamped from the first copy's hold: retries must not extend custody.
-      const expiresAt = Math.min(envelope.expiresAt, now + limits.maxHoldMs, previous?.expiresAt ?? Infinity)
-      if (expiresAt < now) return refuse('expired')
-      const reason = check(boxes.get(destination), envelope.from, cost, previous)
-      if (reason) return refuse(reason)
-      // cost <= totalBytes (else 'too-large'), so evicting all but `previous` always makes room.
-      for (let e = oldest; e && bytes - (previous?.cost ?? 0) + cost > limits.totalBytes; ) {
-        const victim = e
-        e = e.newer
-        if (victim !== previous) evict(victim, 'evicted-for-room')
-      }
-      if (previous) {
-        const box = boxes.get(destination)!
-        // Keep marking it sent if this node originated either copy.
-        const next = { ...envelope, expiresAt, localId: envelope.localId ?? previous.envelope.localId }
-        charge(previous.envelope.from, -previous.cost)
-        charge(next.from, cost)
-        box.bytes += cost - previous.cost
-        bytes += cost - previous.cost
-        previous.envelope = next
-        previous.cost = cost
-        previous.expiresAt = expiresAt
-        expiries.update(previous)
-        counts.replaced++
-        return REPLACED
-      }
-      // Looked up again: eviction may have emptied and dropped this destination's box.
-      let box = boxes.get(destination)
-      if (!box) boxes.set(destination, (box = { entries: new Map(), bytes: 0 }))
-      const entry: Entry = { destination, envelope: { ...envelope, expiresAt }, cost, older: newest, newer: null, slot: -1, expiresAt }
-      if (newest) newest.newer = entry
-      else oldest = entry
-      newest = entry
-      expiries.push(entry)
-      box.entries.set(envelope.id, entry)
-      box.bytes += cost
-      charge(envelope.from, cost)
-      bytes += cost
-      envelopes++
-      counts.held++
-      return HELD
-    },
+    hold: (destination, envelope, now) => admit(destination, envelope, now, true),
     has: (destination, id) => boxes.get(destination)?.entries.has(id) ?? false,
     take(destination, now, select) {
       const box = boxes.get(destination)
@@ -261,6 +288,34 @@ export function createMailbox(init: MailboxInit = {}): Mailbox {
       }
       counts.taken += out.length
       return out
+    },
+    restore(now) {
+      const journal = init.journal
+      if (!journal) return { restored: 0, expired: 0, refused: 0 }
+      if (counts.held > 0) throw new Error('Mailbox.restore runs once, before anything is held')
+      let expired = 0
+      let dropped = 0
+      for (const { destination, envelope } of journal.load()) {
+        if (envelope.expiresAt < now) {
+          // Held before the restart, so counted as held: held = envelopes + taken + evictions still adds up.
+          counts.held++
+          evicted.expired++
+          expired++
+          journal.remove(destination, envelope.id)
+          init.onEvict?.(destination, envelope, 'expired')
+          continue
+        }
+        const result = admit(destination, envelope, now, false)
+        if (result.type === 'refused') {
+          dropped++
+          journal.remove(destination, envelope.id)
+          continue
+        }
+        // A lowered maxHoldMs clamps the expiry further: the journal must say so too.
+        const entry = boxes.get(destination)!.entries.get(envelope.id)!
+        if (result.type === 'replaced' || entry.expiresAt !== envelope.expiresAt) journal.put(destination, entry.envelope)
+      }
+      return { restored: envelopes, expired, refused: dropped }
     },
     prune,
     destinations: () => [...boxes.keys()],

@@ -52,9 +52,10 @@ export interface PeerScoreParams {
 
 /**
  * Why these numbers: 5 invalid frames (an honest codec sends none) graylist a peer and
- * 10 disconnect it; shedding costs 0.2, so an honest burst of 100 frames over budget
- * costs 20 points, while a flood at 10× a stranger's 50 frames/s sheds 450/s and is
- * graylisted within a second and disconnected soon after. Decay of 1 point/s forgives
+ * 10 disconnect it; each shed item (a frame, or each envelope a frame carried) costs 0.2,
+ * so an honest burst of 100 over budget costs 20 points, while a flood at 10× a stranger's
+ * 200 envelopes/s sheds 1,800/s and is graylisted within a second and disconnected in
+ * the next (a graylisted peer's sheds still count: machines/linkActors.ts). Decay of 1 point/s forgives
  * a graylisted peer in under a minute. The reward cap of 10 lets a long-standing peer
  * survive a stray bad frame without banking credit for a later flood. Backoff 1 min,
  * doubling to 1 h: an address may be a NAT shared with honest users. 30,000 entries

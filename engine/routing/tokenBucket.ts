@@ -123,26 +123,31 @@ const MiB = 1024 * KiB
 
 /**
  * Per-link defaults. Why these numbers:
+ * - envelopes: a relay serves anyone, so a stranger's budget is what one honest user
+ *   can need at most: a fast conversation is a few envelopes a second (messages plus
+ *   receipts), an outbox flushing after a day offline is hundreds at once. So a burst
+ *   of 1,000 and 200/s sustained; measured (bench attack-flood): at the earlier
+ *   20/s, an honest back-and-forth through a relay was shed and its p99 went to 1.1 s.
+ *   A flood at 10× that is 2,000/s, a fraction of what a relay forwards (DESIGN.md §8),
+ *   and costs the flooder its link within seconds (peerScore.ts).
  * - frames: a link coalesces several messages per frame and flushes once per tick
- *   (DESIGN.md §8), so a busy honest chat sends a handful of frames per second; 50/s
- *   is ~10× that, and a contact or chosen relay (which carries other users' mail) gets more.
- * - bytes: one link message may be 128 KiB (transport MAX_MESSAGE_BYTES), so every burst
- *   holds several; a stranger has no file to push, contacts transfer files, a chosen
- *   relay carries everyone's mail to us.
- * - envelopes: end-to-end messages; 20/s sustained is far above typing speed, and the
- *   burst covers an outbox flushing its queue on REACHABLE.
+ *   (DESIGN.md §8); frames are cheap to shed but each costs a decrypt, so half the
+ *   envelope rate.
+ * - bytes: one link message may be 128 KiB (transport MAX_MESSAGE_BYTES), so a burst
+ *   holds several; 1 MiB/s is a picture a second for a stranger, and contacts
+ *   (direct links) and chosen relays (everyone's mail) get more.
  * - announcements: each costs an Ed25519 verify (~750/s in noble), so a stranger may
  *   cost at most ~0.1 % of a core.
  * - handshakes: on an open link only a rekey re-handshakes (hours apart); a few in a
  *   row, then one per 50 s for a stranger, caps the X25519 + Ed25519 cost of a loop.
  */
 export const DEFAULT_LINK_BUDGETS: BudgetTable<LinkAction> = {
-  stranger: { frames: b(100, 50), bytes: b(1 * MiB, 256 * KiB), envelopes: b(60, 20), announcements: b(10, 1), handshakes: b(2, 0.02) },
-  contact: { frames: b(400, 200), bytes: b(4 * MiB, 1 * MiB), envelopes: b(300, 100), announcements: b(20, 5), handshakes: b(3, 0.05) },
+  stranger: { frames: b(500, 100), bytes: b(4 * MiB, 1 * MiB), envelopes: b(1_000, 200), announcements: b(10, 1), handshakes: b(2, 0.02) },
+  contact: { frames: b(1_000, 400), bytes: b(16 * MiB, 4 * MiB), envelopes: b(2_000, 1_000), announcements: b(20, 5), handshakes: b(3, 0.05) },
   chosenRelay: {
     frames: b(4_000, 2_000),
-    bytes: b(16 * MiB, 8 * MiB),
-    envelopes: b(2_000, 1_000),
+    bytes: b(32 * MiB, 16 * MiB),
+    envelopes: b(10_000, 5_000),
     announcements: b(50, 20),
     handshakes: b(5, 0.1),
   },

@@ -11,6 +11,8 @@ export const MAX_MESSAGE_BYTES = 128 * 1024
 export interface LinkCoreInit {
   /** Transport-level label for logs, never an identity. */
   readonly label: string
+  /** The remote's network address without port, where the transport knows it (Link.remoteAddress). */
+  readonly remoteAddress?: string
   /** Writes one message to the channel; only called while the link is open. */
   send(bytes: Uint8Array): void
   /** Closes the channel after a local `close`; called at most once. */
@@ -84,6 +86,7 @@ export function createLinkCore(init: LinkCoreInit): LinkCore {
 
   const link: Link = {
     label: init.label,
+    ...(init.remoteAddress !== undefined ? { remoteAddress: init.remoteAddress } : {}),
     get bufferedAmount(): number {
       return closeReason === undefined ? init.bufferedAmount() : 0
     },

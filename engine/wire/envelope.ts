@@ -112,18 +112,19 @@ function checkPatchable(encoded: Uint8Array): void {
 }
 
 /**
- * Copy of the encoded envelope with ttl decremented by one; throws
+ * Copy of the encoded envelope with ttl decremented by one (and at most `cap`); throws
  * TtlExhaustedError when it is already 0. Cheap: no full decode/encode, so a
  * relay should have validated the envelope with `decodeEnvelope` on arrival.
  * It still refuses a short buffer or an unknown version rather than patching a
  * byte whose meaning it does not know.
  */
-export function decrementTtl(encoded: Uint8Array): Uint8Array {
+export function decrementTtl(encoded: Uint8Array, cap = 255): Uint8Array {
   checkPatchable(encoded)
   const ttl = encoded[TTL_OFFSET]!
   if (ttl === 0) throw new TtlExhaustedError()
   const copy = encoded.slice()
-  copy[TTL_OFFSET] = ttl - 1
+  // ttl is outside the authenticated data, so a relay may lower it: `cap` bounds what a sender asked for.
+  copy[TTL_OFFSET] = Math.min(ttl - 1, cap)
   return copy
 }
 

@@ -36,7 +36,7 @@ export {
   packEnvelopeFrames,
   RETRACTION_METRIC,
 } from './linkFrame.ts'
-export type { CloseReason, LinkFrame } from './linkFrame.ts'
+export type { CloseReason, LinkFrame, RefuseReason } from './linkFrame.ts'
 export {
   BINDING_BYTES,
   decodeMessageBody,

@@ -5,13 +5,15 @@
  * Layout (big-endian):
  *
  *   version  u8  = 1
- *   type     u8  1 = envelopes, 2 = ping, 3 = pong, 4 = close, 5 = announce, 6 = ack
+ *   type     u8  1 = envelopes, 2 = ping, 3 = pong, 4 = close, 5 = announce, 6 = ack, 7 = refuse
  *   envelopes: count varint (1..1024), then per envelope varint length (>= 1) + bytes
  *   ping/pong: nonce u32, sentAt u48 (ms; pong echoes the ping's values)
  *   close:     reason u8 (1 = shutdown, 2 = protocol, 3 = overload)
  *   announce:  metric u16 (hops so far; 0xffff = retraction), then the signed
  *              announcement: varint length (1..1024) + bytes
  *   ack:       count varint (1..1024), then count × 16-byte envelope ids
+ *   refuse:    reason u8 (1 = destination-full, 2 = sender-over-quota, 3 = too-large,
+ *              4 = expired), then ids as in ack
  *
  * Envelopes are batched because one frame per small message costs ~100x the
  * CPU per message of a packed frame (DESIGN.md §8). Envelope bytes are opaque
@@ -22,7 +24,9 @@
  * by engine/routing) with the sender's hop count to that origin: the metric
  * sits outside the signature because every hop rewrites it, as the metric of
  * an RFC 8966 §4.6.9 Update TLV does. 'ack' tells a neighbour which of the
- * envelopes it handed over this node took into custody (DESIGN.md §5, "relayed").
+ * envelopes it handed over this node took into custody (DESIGN.md §5, "relayed");
+ * 'refuse' says which it would not hold, and why (its custody budgets, issue 10), so
+ * the sender's outbox knows the message is still only its own to keep.
  */
 import { byteReader } from './byteReader.ts'
 import { byteWriter, varintLength } from './byteWriter.ts'
@@ -40,6 +44,8 @@ export const RETRACTION_METRIC = 0xffff
 export const MAX_ACK_IDS = 1024
 
 export type CloseReason = 'shutdown' | 'protocol' | 'overload'
+/** Why a custodian would not hold an envelope (engine/routing/mailbox.ts RefusalReason). */
+export type RefuseReason = 'destination-full' | 'sender-over-quota' | 'too-large' | 'expired'
 
 export type LinkFrame =
   | { readonly type: 'envelopes'; readonly envelopes: readonly Uint8Array[] }
@@ -48,6 +54,7 @@ export type LinkFrame =
   | { readonly type: 'close'; readonly reason: CloseReason }
   | { readonly type: 'announce'; readonly announcement: Uint8Array; readonly metric: number }
   | { readonly type: 'ack'; readonly ids: readonly Uint8Array[] }
+  | { readonly type: 'refuse'; readonly reason: RefuseReason; readonly ids: readonly Uint8Array[] }
 
 const TYPE_ENVELOPES = 1
 const TYPE_PING = 2
@@ -55,8 +62,10 @@ const TYPE_PONG = 3
 const TYPE_CLOSE = 4
 const TYPE_ANNOUNCE = 5
 const TYPE_ACK = 6
+const TYPE_REFUSE = 7
 
 const CLOSE_REASONS: readonly CloseReason[] = ['shutdown', 'protocol', 'overload']
+const REFUSE_REASONS: readonly RefuseReason[] = ['destination-full', 'sender-over-quota', 'too-large', 'expired']
 
 /** Bytes of an 'envelopes' frame: version, type, count, and each length-prefixed envelope. */
 function batchSize(count: number, payload: number): number {
@@ -71,6 +80,7 @@ function checkAckCount(count: number): void {
 function sizeHint(frame: LinkFrame): number {
   if (frame.type === 'announce') return 4 + varintLength(frame.announcement.length) + frame.announcement.length
   if (frame.type === 'ack') return 2 + varintLength(frame.ids.length) + frame.ids.length * MESSAGE_ID_BYTES
+  if (frame.type === 'refuse') return 3 + varintLength(frame.ids.length) + frame.ids.length * MESSAGE_ID_BYTES
   return 16
 }
 
@@ -93,7 +103,7 @@ export function encodeLinkFrame(frame: LinkFrame): Uint8Array {
     for (const e of envelopes) w.lengthPrefixed(e, 'batched envelope', 1, MAX_LINK_FRAME)
     return w.finish()
   }
-  if (frame.type === 'ack') checkAckCount(frame.ids.length)
+  if (frame.type === 'ack' || frame.type === 'refuse') checkAckCount(frame.ids.length)
   const w = byteWriter(sizeHint(frame))
   w.u8(LINK_VERSION, 'link frame version')
   switch (frame.type) {
@@ -120,6 +130,15 @@ export function encodeLinkFrame(frame: LinkFrame): Uint8Array {
       w.varint(frame.ids.length, 'ack id count')
       for (const id of frame.ids) w.bytes(id, 'acked envelope id', MESSAGE_ID_BYTES)
       break
+    case 'refuse': {
+      const code = REFUSE_REASONS.indexOf(frame.reason)
+      if (code < 0) throw new MalformedError('refuse reason is unknown')
+      w.u8(TYPE_REFUSE, 'link frame type')
+      w.u8(code + 1, 'refuse reason')
+      w.varint(frame.ids.length, 'refused id count')
+      for (const id of frame.ids) w.bytes(id, 'refused envelope id', MESSAGE_ID_BYTES)
+      break
+    }
     default:
       throw new MalformedError(`link frame type ${String((frame as { type: unknown }).type)} is unknown`)
   }
@@ -170,6 +189,17 @@ export function decodeLinkFrame(bytes: Uint8Array): LinkFrame {
       const ids: Uint8Array[] = []
       for (let i = 0; i < count; i++) ids.push(r.bytes(MESSAGE_ID_BYTES, 'acked envelope id'))
       frame = { type: 'ack', ids }
+      break
+    }
+    case TYPE_REFUSE: {
+      const code = r.u8('refuse reason')
+      const reason = REFUSE_REASONS[code - 1]
+      if (reason === undefined) throw new MalformedError(`refuse reason ${code} is unknown`)
+      const count = r.varint('refused id count')
+      checkAckCount(count)
+      const ids: Uint8Array[] = []
+      for (let i = 0; i < count; i++) ids.push(r.bytes(MESSAGE_ID_BYTES, 'refused envelope id'))
+      frame = { type: 'refuse', reason, ids }
       break
     }
     default:

@@ -12,8 +12,9 @@ import type { Identity } from '../../engine/identity/index.ts'
 import { createMemoryNetwork } from '../../engine/transport/index.ts'
 import { encodeEnvelope } from '../../engine/wire/index.ts'
 import type { Envelope } from '../../engine/wire/index.ts'
+import { linkActorsOf } from '../meshNode.ts'
 import { startMesh } from '../../workers/startMesh.ts'
-import type { Mesh } from '../../workers/startMesh.ts'
+import type { Mesh, MeshInit } from '../../workers/startMesh.ts'
 import { systemClock } from '../../workers/systemPorts.ts'
 import { waitFor } from '../../test/support/waitFor.ts'
 
@@ -21,15 +22,23 @@ const crypto = nobleCrypto()
 const random = seededRandom('meshNode')
 const meshes: Mesh[] = []
 
-function node(network: ReturnType<typeof createMemoryNetwork>, name: string) {
+function node(network: ReturnType<typeof createMemoryNetwork>, name: string, extra: Partial<MeshInit> = {}) {
   const identity = generateIdentity(crypto, random)
   const inbox: Envelope[] = []
+  const relayed: string[] = []
+  const refused: Array<[string, string]> = []
   const mesh = startMesh(
     { crypto, random, clock: systemClock(), transport: network.transport() },
-    { identity, deliverLocal: (e) => void inbox.push(e) },
+    {
+      identity,
+      deliverLocal: (e) => void inbox.push(e),
+      onRelayed: (id) => void relayed.push(id),
+      onRefused: (id, reason) => void refused.push([id, reason]),
+      ...extra,
+    },
   )
   meshes.push(mesh)
-  return { name, identity, inbox, mesh }
+  return { name, identity, inbox, mesh, relayed, refused }
 }
 
 let nextId = 0
@@ -94,6 +103,31 @@ describe('meshNode', () => {
     expect(relay.mesh.forwarder.stats().held).toBe(0)
   })
 
+  it('tells the sender, the way its mail came, when a custodian is full (a typed refusal, issue 10)', async () => {
+    const network = createMemoryNetwork()
+    // Alice → near → far; far holds at most one envelope per destination, and Carol never comes.
+    const far = node(network, 'far', { custodian: true, custodyLimits: { perDestinationCount: 1 } })
+    await network.transport().listen!('mem://far', (link) => far.mesh.accept(link))
+    const near = node(network, 'near', { custodian: true })
+    await network.transport().listen!('mem://near', (link) => near.mesh.accept(link))
+    near.mesh.connect('mem://far')
+    const alice = node(network, 'alice')
+    const carol = node(network, 'carol')
+    alice.mesh.connect('mem://near')
+    await waitFor('linked', () => openLinks(alice.mesh) === 1 && openLinks(far.mesh) === 1)
+    const first = envelopeTo(carol.identity)
+    const second = envelopeTo(carol.identity)
+    const idOf = (bytes: Uint8Array): string => toHex(bytes.subarray(1, 17))
+    alice.mesh.send(first)
+    alice.mesh.send(second)
+    // Near passes both up to far (its upstream); far holds the first and refuses the second, and
+    // near hands the ack and the refusal back to Alice, whose ids they are.
+    await waitFor('an ack and a refusal reach Alice', () => alice.relayed.length === 1 && alice.refused.length === 1)
+    expect(alice.relayed).toEqual([idOf(first)])
+    expect(alice.refused).toEqual([[idOf(second), 'destination-full']])
+    expect(far.mesh.forwarder.stats().refused['destination-full']).toBe(1)
+  })
+
   it('reconnects to its relay after the relay drops the link', async () => {
     const network = createMemoryNetwork()
     const relay = node(network, 'relay')
@@ -101,7 +135,7 @@ describe('meshNode', () => {
     const alice = node(network, 'alice')
     alice.mesh.connect('mem://relay')
     await waitFor('linked', () => openLinks(alice.mesh) === 1)
-    for (const child of Object.values(relay.mesh.actor.getSnapshot().children)) child?.send({ type: 'CLOSE' })
+    for (const child of linkActorsOf(relay.mesh.actor.getSnapshot())) child.send({ type: 'CLOSE' })
     await waitFor('alice notices', () => openLinks(alice.mesh) === 0)
     // The first retry comes after 0.5–1 s of backoff on the real clock.
     await waitFor('alice back', () => openLinks(alice.mesh) === 1)

@@ -14,8 +14,9 @@ import type { Link, Transport } from '../../engine/ports/index.ts'
 import { createDataPlane } from '../../engine/routing/index.ts'
 import type { QualityView } from '../../engine/routing/linkQuality.ts'
 import { createMemoryNetwork } from '../../engine/transport/index.ts'
+import { IDLE_CLOSE_INTERVALS } from '../linkActors.ts'
 import type { LinkDeps, LinkHop } from '../linkActors.ts'
-import { linkViews, meshNodeMachine } from '../meshNode.ts'
+import { linkActorsOf, linkViews, meshNodeMachine } from '../meshNode.ts'
 import { PING_INTERVAL_MS, peerLinkMachine } from '../peerLink.ts'
 import type { PeerLinkInput, PeerLinkParentEvent } from '../peerLink.ts'
 
@@ -192,6 +193,20 @@ describe('peerLink pings', () => {
     bob.actor.stop()
   })
 
+  it('closes a link that has heard nothing for IDLE_CLOSE_INTERVALS pings (a zombie socket)', async () => {
+    const { clock, alice, bob, bobToAlice } = await linkedPair(20)
+    await advance(clock, 2 * INTERVAL)
+    bobToAlice.held = true
+    for (let i = 0; i < IDLE_CLOSE_INTERVALS - 2; i++) await advance(clock, INTERVAL)
+    expect(alice.state()).toBe('open')
+    await advance(clock, 3 * INTERVAL)
+    // Outbound: it closes, backs off and dials again.
+    expect(['waiting', 'connecting', 'handshaking']).toContain(alice.state())
+    expect(alice.child().getSnapshot().context.lastError).toBe('idle')
+    alice.actor.stop()
+    bob.actor.stop()
+  })
+
   it('reports offline and stops pinging once the link goes down', async () => {
     const { clock, alice, bob } = await linkedPair(0)
     await advance(clock, INTERVAL)
@@ -216,7 +231,7 @@ describe('peerLink pings', () => {
     const got: unknown[] = []
     const aliceDeps: LinkDeps = {
       ...deps(inner),
-      onAnnouncement: (peerId, announcement, metric) => got.push(['announce', peerId, [...announcement], metric]),
+      onAnnouncement: (peerId, announcement, metric) => void got.push(['announce', peerId, [...announcement], metric]),
       onAck: (peerId, ids) => got.push(['ack', peerId, ids.map((id) => [...id])]),
     }
     const alice = harness(clock, { deps: aliceDeps, address: 'mem://bob', jitter: () => 0 })
@@ -273,7 +288,7 @@ describe('meshNode link views', () => {
     expect(structuredClone(view)).toEqual(view)
 
     // The relay goes away: Alice's link is no longer open and has no quality.
-    for (const child of Object.values(relay.getSnapshot().children)) (child as AnyActorRef).send({ type: 'CLOSE' })
+    for (const child of linkActorsOf(relay.getSnapshot())) child.send({ type: 'CLOSE' })
     await until(clock, 'alice notices', () => linkViews(alice.getSnapshot())[0]?.state !== 'open')
     expect(linkViews(alice.getSnapshot())[0]!.quality).toBeNull()
     expect(aliceChanged.count).toBeGreaterThan(0)

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { DEFAULT_LINK_BUDGETS, scaleBudgets } from '../../engine/routing/tokenBucket.ts'
 import { startRelay } from './relayServer.ts'
 
 const host = process.env.HOST ?? '127.0.0.1'
@@ -20,6 +21,17 @@ if (badPeer !== undefined) {
   process.exit(2)
 }
 
+// DEFENCE=off runs the relay without link budgets and peer scores: for measuring their cost only.
+// LINK_BUDGET_SCALE multiplies every link budget (throughput benchmarks push one link far past
+// what one person sends; machines/linkDefence.ts, engine/routing/tokenBucket.ts).
+const budgetScale = Number(process.env.LINK_BUDGET_SCALE ?? 1)
+if (!Number.isFinite(budgetScale) || budgetScale <= 0) {
+  console.error(`LINK_BUDGET_SCALE must be a positive number, got "${process.env.LINK_BUDGET_SCALE}".`)
+  process.exit(2)
+}
+const defence =
+  process.env.DEFENCE === 'off' ? false : budgetScale === 1 ? undefined : { budgets: scaleBudgets(DEFAULT_LINK_BUDGETS, budgetScale) }
+
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   console.error(`PORT must be a port number, got "${process.env.PORT}".`)
   process.exit(2)
@@ -27,7 +39,15 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 
 try {
   const hasApp = existsSync(`${staticDir}/index.html`)
-  const relay = await startRelay({ host, port, dataDir, ...(hasApp ? { staticDir } : {}) })
+  const relay = await startRelay({
+    host,
+    port,
+    dataDir,
+    ...(hasApp ? { staticDir } : {}),
+    ...(defence !== undefined ? { defence } : {}),
+  })
+  if (defence === false) console.log('DEFENCE=off: links are not budgeted or scored.')
+  else if (budgetScale !== 1) console.log(`Link budgets scaled ×${budgetScale}.`)
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return

@@ -5,6 +5,8 @@ import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { RawData } from 'ws'
 import type { Link, Listener, Transport } from '../../engine/ports/transport.ts'
+import { gateServer, refusalResponse } from './connectionGate.ts'
+import type { ConnectionGate, ConnectionGateStats, ConnectionLimits } from './connectionGate.ts'
 import {
   AddressInUseError,
   DialError,
@@ -22,11 +24,33 @@ import {
 export interface WsTransportInit {
   /** Gives up on a dial that has not opened after this long. Default 10 s. */
   readonly dialTimeoutMs?: number
+  /** Admission limits for `listen` (connectionGate.ts); loopback tests with many peers may raise them. */
+  readonly limits?: ConnectionLimits
+}
+
+/** The server's admission counters and this path's link traffic, read at scrape time. */
+export interface WsLinkStats extends ConnectionGateStats {
+  /** Links accepted on this path and open now. */
+  readonly links: number
+  /** WebSocket messages (link frames) and their bytes on this path's links. */
+  readonly framesIn: number
+  readonly framesOut: number
+  readonly bytesIn: number
+  readonly bytesOut: number
 }
 
 export interface WsAttachment {
+  stats(): WsLinkStats
   /** Stops accepting on the path and closes the links it accepted. */
   close(): void
+}
+
+/** Plain counters bumped per frame; nothing else happens per frame. */
+interface Traffic {
+  framesIn: number
+  framesOut: number
+  bytesIn: number
+  bytesOut: number
 }
 
 /** RFC 6455 §7.4.1: 1003 is "received a type of data it cannot accept". */
@@ -41,7 +65,7 @@ export function createWsTransport(init: WsTransportInit = {}): Transport {
   const dialTimeoutMs = init.dialTimeoutMs ?? 10_000
   return {
     dial: (address) => dial(address, dialTimeoutMs),
-    listen,
+    listen: (address, onLink) => listen(address, onLink, init.limits),
   }
 }
 
@@ -85,13 +109,14 @@ function dial(address: string, timeoutMs: number): Promise<Link> {
   })
 }
 
-async function listen(address: string, onLink: (link: Link) => void): Promise<Listener> {
+async function listen(address: string, onLink: (link: Link) => void, limits: ConnectionLimits | undefined): Promise<Listener> {
   const url = parseUrl(address, ['ws:'])
   if (!url) throw new InvalidAddressError('listen takes a ws:// address (terminate TLS in front of the relay)')
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-  const server = createServer((_req, res) => {
-    res.writeHead(404).end()
+  const server = createServer((req, res) => {
+    if (!gate.answerRefused(req, res)) res.writeHead(404).end()
   })
+  const gate = gateServer(server, limits)
   const attachment = attachWsLinks(server, url.pathname, onLink)
   try {
     await new Promise<void>((resolve, reject) => {
@@ -121,6 +146,7 @@ type UpgradeRoute = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 
 interface RouteTable {
   readonly routes: Map<string, UpgradeRoute>
+  readonly gate: ConnectionGate
   readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 }
 
@@ -131,32 +157,43 @@ const tables = new WeakMap<Server, RouteTable>()
 /**
  * Accepts links on `path` of an existing HTTP server, so a relay serves its
  * pages and its links on one port. Takes over the server's 'upgrade' event:
- * upgrades to any other path are answered 404 and dropped.
+ * upgrades to any other path are answered 404 and dropped. The server's sockets
+ * are gated (connectionGate.ts) by the gate `gateServer` made for it, or else one
+ * made here with `limits`: gate a server before it listens, so that Node checks
+ * its header timeout often enough, and answer plain requests on refused sockets
+ * with the gate's `answerRefused`.
  */
-export function attachWsLinks(server: Server, path: string, onLink: (link: Link) => void): WsAttachment {
+export function attachWsLinks(server: Server, path: string, onLink: (link: Link) => void, limits?: ConnectionLimits): WsAttachment {
   if (!path.startsWith('/')) throw new InvalidAddressError('path must start with "/"')
   let table = tables.get(server)
   if (!table) {
     const routes = new Map<string, UpgradeRoute>()
+    const gate = gateServer(server, limits)
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
       const route = routes.get(pathOf(req.url))
-      if (route) route(req, socket, head)
-      else refuseUpgrade(socket)
+      if (!route) return refuseUpgrade(socket, 'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      // Refused before the WebSocket exists: no ws object, no handshake, no link.
+      const refusal = gate.admitUpgrade(req)
+      if (refusal) return refuseUpgrade(socket, refusalResponse(refusal))
+      route(req, socket, head)
     }
-    table = { routes, onUpgrade }
+    table = { routes, gate, onUpgrade }
     tables.set(server, table)
     server.on('upgrade', onUpgrade)
+  } else if (limits !== undefined) {
+    gateServer(server, limits) // throws: the server's limits were set by its first attachment
   }
-  const { routes } = table
+  const { routes, gate } = table
   if (routes.has(path)) throw new AddressInUseError(`links are already accepted on ${path}`)
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false })
   const open = new Map<WebSocket, Link>()
+  const traffic: Traffic = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 }
   routes.set(path, (req, socket, head) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const link = wrapSocket(ws, `ws:${formatHost(req.socket.remoteAddress)}:${req.socket.remotePort ?? 0}`, () => {
-        open.delete(ws)
-      })
+      gate.upgraded(req.socket)
+      const label = `ws:${formatHost(req.socket.remoteAddress)}:${req.socket.remotePort ?? 0}`
+      const link = wrapSocket(ws, label, () => open.delete(ws), gate.addressOf(req.socket), traffic)
       open.set(ws, link)
       try {
         onLink(link)
@@ -167,12 +204,14 @@ export function attachWsLinks(server: Server, path: string, onLink: (link: Link)
   })
 
   return {
+    stats: () => ({ ...gate.stats(), links: open.size, ...traffic }),
     close(): void {
       if (routes.get(path) === undefined) return
       routes.delete(path)
       if (routes.size === 0 && table && tables.get(server) === table) {
         server.off('upgrade', table.onUpgrade)
         tables.delete(server)
+        gate.close()
       }
       for (const link of [...open.values()]) link.close('listener closed')
       wss.close()
@@ -180,14 +219,21 @@ export function attachWsLinks(server: Server, path: string, onLink: (link: Link)
   }
 }
 
-function wrapSocket(ws: WebSocket, label: string, onEnded?: () => void): Link {
+function wrapSocket(ws: WebSocket, label: string, onEnded?: () => void, remoteAddress?: string, traffic?: Traffic): Link {
   // 'arraybuffer' hands us a buffer of our own, never a slice of ws's
   // receive chunk, so a consumer may transfer it to a worker.
   ws.binaryType = 'arraybuffer'
   let failure: string | undefined
   const core = createLinkCore({
     label,
-    send: (bytes) => ws.send(bytes, { binary: true }),
+    ...(remoteAddress !== undefined ? { remoteAddress } : {}),
+    send: (bytes) => {
+      if (traffic) {
+        traffic.framesOut++
+        traffic.bytesOut += bytes.length
+      }
+      ws.send(bytes, { binary: true })
+    },
     close: (reason) => closeSocket(ws, CLOSE_NORMAL, reason),
     bufferedAmount: () => ws.bufferedAmount,
     ...(onEnded ? { onEnded } : {}),
@@ -199,7 +245,12 @@ function wrapSocket(ws: WebSocket, label: string, onEnded?: () => void): Link {
       closeSocket(ws, CLOSE_UNSUPPORTED_DATA, reason)
       return
     }
-    core.receive(toBytes(data))
+    const bytes = toBytes(data)
+    if (traffic) {
+      traffic.framesIn++
+      traffic.bytesIn += bytes.length
+    }
+    core.receive(bytes)
   })
   // Without an 'error' listener ws would throw; the 'close' that follows ends the link.
   ws.on('error', (err: Error) => {
@@ -225,10 +276,10 @@ function toBytes(data: RawData): Uint8Array {
   return new Uint8Array(data)
 }
 
-function refuseUpgrade(socket: Duplex): void {
+function refuseUpgrade(socket: Duplex, response: string): void {
   socket.on('error', () => {})
   socket.once('finish', () => socket.destroy())
-  socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+  socket.end(response)
 }
 
 function parseUrl(address: string, protocols: readonly string[]): URL | undefined {

@@ -4,7 +4,7 @@ import { toHex } from '../../bytes.ts'
 import type { Clock } from '../../ports/index.ts'
 import { decodeEnvelope } from '../../wire/index.ts'
 import type { Envelope } from '../../wire/index.ts'
-import { createForwarder } from '../forwarder.ts'
+import { MAX_FORWARD_TTL, createForwarder } from '../forwarder.ts'
 import type { Forwarder, ForwarderInit } from '../forwarder.ts'
 import { A, B, C, envelope, hop, idOf, SELF, sendOf, T0, ttlOf, U, V } from './forwarderKit.ts'
 import type { FakeHop } from './forwarderKit.ts'
@@ -111,6 +111,15 @@ describe('forwarder', () => {
     const copy = a.sent.at(-1)!
     expect(copy.length).toBe(original.length)
     expect([...copy].filter((byte, i) => byte !== original[i]).length).toBe(1)
+  })
+
+  it('cuts a neighbour’s outsized ttl to MAX_FORWARD_TTL (issue 10: TTL 255 from a fuzzer)', () => {
+    const a = hop('peer')
+    f.addHop(A, a)
+    f.route(envelope(A, { ttl: 255 }), B)
+    f.route(envelope(A, { ttl: MAX_FORWARD_TTL + 1 }), B)
+    f.route(envelope(A, { ttl: 255 }), null) // its own mail keeps what it asked for
+    expect(a.sent.map(ttlOf)).toEqual([MAX_FORWARD_TTL, MAX_FORWARD_TTL, 255])
   })
 
   it('drops expired and malformed envelopes and counts them', () => {

@@ -85,6 +85,11 @@ export const linkFrameArb: fc.Arbitrary<LinkFrame> = fc.oneof(
     metric: fc.oneof(fc.constantFrom(0, 1, 0xfffe, 0xffff), fc.integer({ min: 0, max: 0xffff })),
   }),
   fc.record({ type: fc.constant('ack' as const), ids: fc.array(bytesOf(16), { minLength: 1, maxLength: 40 }) }),
+  fc.record({
+    type: fc.constant('refuse' as const),
+    reason: fc.constantFrom('destination-full' as const, 'sender-over-quota' as const, 'too-large' as const, 'expired' as const),
+    ids: fc.array(bytesOf(16), { minLength: 1, maxLength: 40 }),
+  }),
 )
 
 export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {

@@ -4,7 +4,7 @@ import { fromHex, toHex } from '../../bytes.ts'
 import { decodeEnvelope, decrementTtl, encodeEnvelope, envelopeAssociatedData, withAttempt } from '../envelope.ts'
 import type { Envelope } from '../envelope.ts'
 import { decodeLinkFrame, encodeLinkFrame } from '../linkFrame.ts'
-import type { CloseReason, LinkFrame } from '../linkFrame.ts'
+import type { CloseReason, LinkFrame, RefuseReason } from '../linkFrame.ts'
 import { decodeMessageBody, encodeMessageBody } from '../messageBody.ts'
 import type { MessageBody } from '../messageBody.ts'
 import { expectTypedError, expectTypedOrCanonical, flipBit } from './arbitraries.ts'
@@ -62,6 +62,8 @@ function toLinkFrame(v: GoldenFrame): LinkFrame {
       return { type: 'announce', announcement: fromHex(v.announcement!), metric: v.metric! }
     case 'ack':
       return { type: 'ack', ids: v.ids!.map(fromHex) }
+    case 'refuse':
+      return { type: 'refuse', reason: v.reason as RefuseReason, ids: v.ids!.map(fromHex) }
     default:
       return { type: 'close', reason: v.reason as CloseReason }
   }
@@ -72,7 +74,7 @@ describe('golden vectors', () => {
     expect(golden.envelopes.length).toBeGreaterThanOrEqual(4)
     expect(new Set(golden.envelopes.map((v) => v.attempt))).toEqual(new Set([0, 3, 255]))
     expect(new Set(golden.messageBodies.map((v) => v.value.type))).toEqual(new Set(['text', 'intro']))
-    expect(new Set(golden.linkFrames.map((v) => v.value.type))).toEqual(new Set(['envelopes', 'ping', 'pong', 'close', 'announce', 'ack']))
+    expect(new Set(golden.linkFrames.map((v) => v.value.type))).toEqual(new Set(['envelopes', 'ping', 'pong', 'close', 'announce', 'ack', 'refuse']))
   })
 
   for (const vector of golden.envelopes) {

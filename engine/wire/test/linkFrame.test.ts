@@ -47,7 +47,7 @@ describe('link frame', () => {
     expect(() => decodeLinkFrame(fromHex('020403'))).toThrow(
       expect.objectContaining({ name: 'UnsupportedVersionError', version: 2 }),
     )
-    for (const tag of [0, 7, 255]) {
+    for (const tag of [0, 8, 255]) {
       expect(() => decodeLinkFrame(new Uint8Array([1, tag]))).toThrow(
         expect.objectContaining({ name: 'UnknownFrameTypeError', tag }),
       )
