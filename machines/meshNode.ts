@@ -103,8 +103,10 @@ export const meshNodeMachine = setup({
           const defence = context.deps.defence
           const now = context.deps.clock?.now() ?? Date.now()
           if (defence && defence.scores.refused(undefined, event.link.remoteAddress, now)) {
-            defence.countClose('refused')
-            event.link.close('refused')
+            enqueue(() => {
+              defence.countClose('refused')
+              event.link.close('refused')
+            })
             return
           }
           const id = `in:${context.inboundCount}`

@@ -19,7 +19,6 @@ import { openSqliteCustody } from './sqliteCustody.ts'
 import { gateServer, isLoopback, normalizeAddress } from './connectionGate.ts'
 import type { ConnectionLimits } from './connectionGate.ts'
 import { createRelayMetrics } from './relayMetrics.ts'
-import type { DefenceStats } from './relayMetrics.ts'
 import { staticFiles } from './staticFiles.ts'
 import { attachWsLinks, createWsTransport } from './wsTransport.ts'
 
@@ -118,12 +117,12 @@ export async function startRelay(init: RelayInit): Promise<RelayHandle> {
   // Gated before it listens: Node reads the header-timeout check interval at listen.
   const gate = gateServer(server, init.limits)
   const links = attachWsLinks(server, '/link', (link) => mesh.accept(link))
-  const defence = defenceOf(mesh)
+  const defence = mesh.defence
   const metrics = createRelayMetrics({
     links: () => mesh.links(),
     connections: () => links.stats(),
     forwarder: () => mesh.forwarder.stats(),
-    ...(defence ? { defence } : {}),
+    ...(defence ? { defence: () => defence.stats() } : {}),
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -146,12 +145,4 @@ export async function startRelay(init: RelayInit): Promise<RelayHandle> {
       custodyJournal.close()
     },
   }
-}
-
-/** `mesh.defence.stats()` where this build's mesh has a defence (issue 10), else undefined. */
-function defenceOf(mesh: object): (() => DefenceStats) | undefined {
-  const defence = (mesh as { defence?: { stats?: unknown } | null }).defence
-  if (!defence || typeof defence.stats !== 'function') return undefined
-  const stats = defence.stats as () => DefenceStats
-  return () => stats.call(defence)
 }
