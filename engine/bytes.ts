@@ -1,10 +1,26 @@
 /** Byte helpers shared by every engine module. Host-free: no TextEncoder (QuickJS lacks it). */
 
-const HEX = '0123456789abcdef'
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0))
+/** Bytes per String.fromCharCode call: its arguments go on the stack. */
+const HEX_CHUNK = 4096
 
+/**
+ * One flat string from char codes. Appending two characters per byte (`out += …`) left
+ * a rope of cons-strings behind every id a relay keeps (~1 KB per 32-byte id, measured
+ * in a heap snapshot of 400 links) and was 4–5× slower.
+ */
 export function toHex(bytes: Uint8Array): string {
   let out = ''
-  for (const b of bytes) out += HEX[b >> 4]! + HEX[b & 15]!
+  for (let start = 0; start < bytes.length; start += HEX_CHUNK) {
+    const end = Math.min(bytes.length, start + HEX_CHUNK)
+    const codes = new Array<number>((end - start) * 2)
+    for (let i = start, j = 0; i < end; i++, j += 2) {
+      const b = bytes[i]!
+      codes[j] = HEX_CODES[b >> 4]!
+      codes[j + 1] = HEX_CODES[b & 15]!
+    }
+    out += String.fromCharCode.apply(null, codes)
+  }
   return out
 }
 

@@ -134,41 +134,65 @@ export function createHop(
   /** Called with the number of envelopes dropped because the link's buffer was full. */
   onDrop?: (envelopes: number) => void,
 ): LinkHop {
-  let pending: Uint8Array[] = []
-  let scheduled = false
-  const write = (plain: Uint8Array): void => {
+  return new LinkWriter(kind, link, session, meter, now, onDrop)
+}
+
+/** A class, not closures: a relay holds one per open link (10,000, DESIGN.md §8). */
+class LinkWriter implements LinkHop {
+  readonly kind: Hop['kind']
+  readonly meter: LinkQuality
+  readonly now: () => number
+  private readonly link: Link
+  private readonly session: LinkSession
+  private readonly onDrop: ((envelopes: number) => void) | undefined
+  private pending: Uint8Array[] = []
+  private scheduled = false
+
+  constructor(kind: Hop['kind'], link: Link, session: LinkSession, meter: LinkQuality, now: () => number, onDrop?: (envelopes: number) => void) {
+    this.kind = kind
+    this.link = link
+    this.session = session
+    this.meter = meter
+    this.now = now
+    this.onDrop = onDrop
+  }
+
+  send(envelopes: readonly Uint8Array[]): void {
+    for (const e of envelopes) this.pending.push(e)
+    if (!this.scheduled && this.pending.length > 0) {
+      this.scheduled = true
+      void Promise.resolve().then(() => this.flush())
+    }
+  }
+
+  /** Control frames are small and rare (pings, acks, announcements): they are always written. */
+  frame(f: LinkFrame): void {
+    this.write(encodeLinkFrame(f))
+  }
+
+  quality(): QualityView {
+    return this.meter.view(this.now())
+  }
+
+  private flush(): void {
+    this.scheduled = false
+    const batch = this.pending
+    this.pending = []
+    if (this.link.bufferedAmount > WRITE_HIGH_WATER_BYTES) {
+      this.onDrop?.(batch.length)
+      return
+    }
+    for (const frame of packEnvelopeFrames(batch)) this.write(frame)
+  }
+
+  private write(plain: Uint8Array): void {
     try {
-      const sealed = session.encrypt(plain)
-      link.send(sealed)
-      meter.bytesSent(sealed.length, now())
+      const sealed = this.session.encrypt(plain)
+      this.link.send(sealed)
+      this.meter.bytesSent(sealed.length, this.now())
     } catch {
       // The link closed under us; its close event reroutes traffic.
     }
-  }
-  const flush = (): void => {
-    scheduled = false
-    const batch = pending
-    pending = []
-    if (link.bufferedAmount > WRITE_HIGH_WATER_BYTES) {
-      onDrop?.(batch.length)
-      return
-    }
-    for (const frame of packEnvelopeFrames(batch)) write(frame)
-  }
-  return {
-    kind,
-    send(envelopes) {
-      for (const e of envelopes) pending.push(e)
-      if (!scheduled && pending.length > 0) {
-        scheduled = true
-        void Promise.resolve().then(flush)
-      }
-    },
-    // Control frames are small and rare (pings, acks, announcements): they are always written.
-    frame: (f) => write(encodeLinkFrame(f)),
-    meter,
-    now,
-    quality: () => meter.view(now()),
   }
 }
 

@@ -15,32 +15,40 @@ export interface LinkChannel {
 }
 
 export function createLinkChannel(link: Link): LinkChannel {
-  let receiver: ((bytes: Uint8Array) => void) | null = null
-  let onClose: ((reason: string) => void) | null = null
-  let closedReason: string | null = null
-  const queue: Uint8Array[] = []
+  return new Channel(link)
+}
 
-  link.onMessage((bytes) => {
-    if (receiver) receiver(bytes)
-    else queue.push(bytes)
-  })
-  link.onClose((reason) => {
-    closedReason = reason
-    onClose?.(reason)
-  })
+/** A class for the reason engine/transport/linkCore.ts gives: one per link, no dictionary-mode literal. */
+class Channel implements LinkChannel {
+  private receiver: ((bytes: Uint8Array) => void) | null = null
+  private onClose: ((reason: string) => void) | null = null
+  private reason: string | null = null
+  private readonly queue: Uint8Array[] = []
+  readonly link: Link
 
-  return {
-    link,
-    setReceiver(next) {
-      receiver = next
-      while (receiver && queue.length > 0) receiver(queue.shift()!)
-    },
-    setOnClose(handler) {
-      onClose = handler
-      if (handler && closedReason !== null) handler(closedReason)
-    },
-    get closedReason() {
-      return closedReason
-    },
+  constructor(link: Link) {
+    this.link = link
+    link.onMessage((bytes) => {
+      if (this.receiver) this.receiver(bytes)
+      else this.queue.push(bytes)
+    })
+    link.onClose((reason) => {
+      this.reason = reason
+      this.onClose?.(reason)
+    })
+  }
+
+  get closedReason(): string | null {
+    return this.reason
+  }
+
+  setReceiver(next: ((bytes: Uint8Array) => void) | null): void {
+    this.receiver = next
+    while (this.receiver && this.queue.length > 0) this.receiver(this.queue.shift()!)
+  }
+
+  setOnClose(handler: ((reason: string) => void) | null): void {
+    this.onClose = handler
+    if (handler && this.reason !== null) handler(this.reason)
   }
 }

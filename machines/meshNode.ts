@@ -12,7 +12,7 @@
  * sendParent, run on its clock and show in its inspection stream; `linkActorsOf`
  * lists both kinds.
  */
-import { assign, createActor, enqueueActions, setup, stopChild } from 'xstate'
+import { createActor, enqueueActions, setup, stopChild } from 'xstate'
 import type { ActorRefFrom, SnapshotFrom } from 'xstate'
 import type { LinkView } from '../engine/messenger/index.ts'
 import type { Link } from '../engine/ports/index.ts'
@@ -35,8 +35,7 @@ export interface MeshNodeInput {
 
 interface MeshNodeContext extends MeshNodeInput {
   readonly linkDeps: LinkDeps
-  readonly inboundCount: number
-  /** Inbound link actors by id (`in:<n>`); mutable on purpose, see the header. */
+  /** Inbound link actors by sessionId; mutable on purpose, see the header. */
   readonly inbound: Map<string, PeerLinkActor>
 }
 
@@ -47,6 +46,8 @@ export type MeshNodeEvent =
   | PeerLinkParentEvent
 
 const outboundId = (address: string): string => `out:${address}`
+/** The actor id of every inbound link (one id, not one per link: see INBOUND). */
+const INBOUND_ID = 'in'
 
 export const meshNodeMachine = setup({
   types: {
@@ -63,7 +64,6 @@ export const meshNodeMachine = setup({
   id: 'meshNode',
   context: ({ input }) => ({
     ...input,
-    inboundCount: 0,
     inbound: new Map(),
     linkDeps: {
       ...input.deps,
@@ -109,18 +109,20 @@ export const meshNodeMachine = setup({
             })
             return
           }
-          const id = `in:${context.inboundCount}`
           enqueue(({ self }) => {
+            // Every inbound actor has the same id: a child's done event is `xstate.done.actor.<id>`, and
+            // XState memoizes each state node's transitions per event type for good, so an id per link
+            // grew that cache by two entries per link ever accepted (bench relay-churn, issue 10). The
+            // Map is keyed by the actor's sessionId, unique in the system.
             const link = createActor(peerLinkMachine, {
-              id,
+              id: INBOUND_ID,
               parent: self,
               input: { deps: context.linkDeps, address: null, link: event.link, jitter: context.jitter },
             })
-            context.inbound.set(id, link)
+            context.inbound.set(link.sessionId, link)
             link.start()
           })
         }),
-        assign({ inboundCount: ({ context }) => context.inboundCount + 1 }),
       ],
     },
     LINK_OPEN: { actions: ({ context, event }) => context.plane.linkOpen(event.peerId, event.hop) },

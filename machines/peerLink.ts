@@ -59,7 +59,7 @@ export type PeerLinkEvent =
   | { type: 'LINK_DOWN'; reason: string }
   | { type: 'QUALITY'; grade: QualityGrade }
 
-/** Events the parent receives. LINK_CLOSED: this actor is done (its id, so the parent drops it in O(1)). */
+/** Events the parent receives. LINK_CLOSED: this actor is done (its sessionId, so the parent drops it in O(1)). */
 export type PeerLinkParentEvent =
   | { type: 'LINK_OPEN'; peerId: string; hop: LinkHop }
   | { type: 'LINK_DOWN'; peerId: string; hop: LinkHop }
@@ -116,7 +116,7 @@ export const peerLinkMachine = setup({
   actions: {
     closeLink: ({ context }) => context.channel?.link.close('closed'),
     notifyState: sendParent({ type: 'LINK_STATE' }),
-    notifyClosed: sendParent(({ self }) => ({ type: 'LINK_CLOSED', id: self.id })),
+    notifyClosed: sendParent(({ self }) => ({ type: 'LINK_CLOSED', id: self.sessionId })),
     notifyOpen: sendParent(({ context }) => ({ type: 'LINK_OPEN', peerId: context.opened!.peerId, hop: context.hop! })),
     notifyDown: sendParent(({ context }) => ({ type: 'LINK_DOWN', peerId: context.opened!.peerId, hop: context.hop! })),
     forgetLink: assign({ channel: null, opened: null, hop: null }),

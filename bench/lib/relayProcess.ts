@@ -74,22 +74,37 @@ export async function startRelayProcess(readyTimeoutMs = 10_000, extraEnv: Recor
     return { code: child.exitCode, signal: child.signalCode, clean }
   }
 
-  const deadline = performance.now() + readyTimeoutMs
+  await waitHealthy({ httpUrl, readyTimeoutMs, exitCode: () => child.exitCode, output: () => output, stop })
+  return { pid: child.pid!, linkUrl: `ws://${HOST}:${port}/link`, httpUrl, stop }
+}
+
+export interface HealthWait {
+  readonly httpUrl: string
+  readonly readyTimeoutMs: number
+  /** The child's exit code, null while it runs. */
+  exitCode(): number | null
+  /** What the child printed so far, for the error. */
+  output(): string
+  stop(): Promise<unknown>
+}
+
+/** Polls `/healthz` until it answers 200; stops the relay and throws if it exits first or the time runs out. */
+export async function waitHealthy(w: HealthWait): Promise<void> {
+  const deadline = performance.now() + w.readyTimeoutMs
   for (;;) {
-    if (child.exitCode !== null) {
-      await stop()
-      throw new Error(`relay exited with code ${child.exitCode} before it was ready:\n${output}`)
+    if (w.exitCode() !== null) {
+      await w.stop()
+      throw new Error(`relay exited with code ${w.exitCode()} before it was ready:\n${w.output()}`)
     }
-    const ok = await fetch(`${httpUrl}/healthz`, { signal: AbortSignal.timeout(1_000) }).then(
+    const ok = await fetch(`${w.httpUrl}/healthz`, { signal: AbortSignal.timeout(1_000) }).then(
       (r) => r.ok,
       () => false,
     )
-    if (ok) break
+    if (ok) return
     if (performance.now() > deadline) {
-      await stop()
-      throw new Error(`relay not healthy after ${readyTimeoutMs} ms:\n${output}`)
+      await w.stop()
+      throw new Error(`relay not healthy after ${w.readyTimeoutMs} ms:\n${w.output()}`)
     }
     await new Promise((r) => setTimeout(r, 50))
   }
-  return { pid: child.pid!, linkUrl: `ws://${HOST}:${port}/link`, httpUrl, stop }
 }

@@ -232,12 +232,28 @@ async function runOnce(variant: Variant, round: number, config: RelayScaleConfig
 
     // Bounded, yet patient with a shared 2-core machine: ~5 ms of relay CPU per handshake, several-fold when others run.
     const connectLimit = 60_000 + config.peers * 50
-    const t0 = performance.now()
-    const connects = await Promise.all(
-      children.map((c) => c.call<ConnectResult>('connect', { url: linkUrl, concurrency: CONNECT_CONCURRENCY, timeoutMs: HANDSHAKE_TIMEOUT_MS }, connectLimit)),
-    )
-    const connectWallMs = performance.now() - t0
+    // In two steps, half the peers each, with the relay measured after gc in between: the
+    // memory a peer costs is the slope between the two, not (all − none), which would also
+    // count what the relay's heap grows by once, whatever the count (V8's young
+    // generation grows to its maximum while the first thousand handshakes run: ~40 MiB).
+    const connectStep = async (from: number, to: number): Promise<{ results: ConnectResult[]; wallMs: number }> => {
+      const t0 = performance.now()
+      const results = await Promise.all(
+        children.map((c) =>
+          c.call<ConnectResult>('connect', { url: linkUrl, concurrency: CONNECT_CONCURRENCY, timeoutMs: HANDSHAKE_TIMEOUT_MS, from, to }, connectLimit),
+        ),
+      )
+      return { results, wallMs: performance.now() - t0 }
+    }
+    const first = await connectStep(0, 0.5)
+    const halfConnected = await stats(false)
+    const halfOpened = first.results.reduce((n, c) => n + c.opened, 0)
+    await settleLinks(httpUrl, halfOpened, 30_000)
+    const half = await stats(true)
+    const second = await connectStep(0.5, 1)
     const connected = await stats(false)
+    const connects = [...first.results, ...second.results]
+    const connectWallMs = first.wallMs + second.wallMs
     const opened = connects.reduce((n, c) => n + c.opened, 0)
     await settleLinks(httpUrl, opened, 30_000)
     const settled = await stats(true)
@@ -264,7 +280,23 @@ async function runOnce(variant: Variant, round: number, config: RelayScaleConfig
       () => false,
     )
     if (stoppedCleanly) await relay.exited()
-    const summary = { variant, round, requested: config.peers, connectWallMs, connects, forwards, disconnects, empty, connected, settled, quiet, forwarded }
+    const summary = {
+      variant,
+      round,
+      requested: config.peers,
+      connectWallMs,
+      connects,
+      forwards,
+      disconnects,
+      empty,
+      halfConnected,
+      half,
+      halfOpened,
+      connected,
+      settled,
+      quiet,
+      forwarded,
+    }
     return summarizeRun({ ...summary, rateOffered: config.rate, relayStoppedCleanly: stoppedCleanly, relayCounters: counters })
   } catch (error) {
     // Leave no peer behind for the next run.

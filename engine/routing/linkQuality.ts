@@ -84,37 +84,45 @@ const BETA = 1 / 4
 // RFC 3550 §6.4.1: J += (|D| - J) / 16, a gain that damps noise but follows change.
 const JITTER_GAIN = 1 / 16
 
-interface RateWindow {
-  add(n: number, at: number): void
-  perSecond(now: number): number
-}
+/**
+ * Bytes per second over a window that slides in fixed steps, in constant memory. Classes
+ * here and below, not closures: every open link holds a meter and two windows for its
+ * life (a relay, 10,000 links), and closures with their contexts cost several times more.
+ */
+class RateWindow {
+  private readonly stepMs: number
+  private readonly buckets: number
+  private readonly windowMs: number
+  private readonly slots: number[]
+  private readonly sums: number[]
 
-/** Bytes per second over a window that slides in fixed steps, in constant memory. */
-function createRateWindow(windowMs: number, buckets: number): RateWindow {
-  const stepMs = windowMs / buckets
-  const slots = new Array<number>(buckets).fill(-Infinity)
-  const sums = new Array<number>(buckets).fill(0)
-  const slotOf = (at: number): number => Math.floor(at / stepMs)
-  return {
-    add(n, at) {
-      const slot = slotOf(at)
-      const i = ((slot % buckets) + buckets) % buckets
-      if (slots[i] === slot) sums[i]! += n
-      else if (slots[i]! < slot) {
-        slots[i] = slot
-        sums[i] = n
-      }
-      // Older than what the bucket holds: outside the window already.
-    },
-    perSecond(now) {
-      const newest = slotOf(now)
-      let total = 0
-      for (let i = 0; i < buckets; i++) {
-        const slot = slots[i]!
-        if (slot <= newest && slot > newest - buckets) total += sums[i]!
-      }
-      return total / (windowMs / 1000)
-    },
+  constructor(windowMs: number, buckets: number) {
+    this.windowMs = windowMs
+    this.buckets = buckets
+    this.stepMs = windowMs / buckets
+    this.slots = new Array<number>(buckets).fill(-Infinity)
+    this.sums = new Array<number>(buckets).fill(0)
+  }
+
+  add(n: number, at: number): void {
+    const slot = Math.floor(at / this.stepMs)
+    const i = ((slot % this.buckets) + this.buckets) % this.buckets
+    if (this.slots[i] === slot) this.sums[i]! += n
+    else if (this.slots[i]! < slot) {
+      this.slots[i] = slot
+      this.sums[i] = n
+    }
+    // Older than what the bucket holds: outside the window already.
+  }
+
+  perSecond(now: number): number {
+    const newest = Math.floor(now / this.stepMs)
+    let total = 0
+    for (let i = 0; i < this.buckets; i++) {
+      const slot = this.slots[i]!
+      if (slot <= newest && slot > newest - this.buckets) total += this.sums[i]!
+    }
+    return total / (this.windowMs / 1000)
   }
 }
 
@@ -134,96 +142,131 @@ export function gradeQuality(rttMs: number | null, jitterMs: number | null, loss
 }
 
 export function createLinkQuality(init: LinkQualityInit = {}): LinkQuality {
-  const intervalMs = init.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS
-  const timeoutMs = init.pingTimeoutMs ?? intervalMs
-  const lossWindow = init.lossWindow ?? 20
-  const offlineAfterMs = OFFLINE_AFTER_INTERVALS * intervalMs
-  const up = createRateWindow(init.throughputWindowMs ?? 10_000, init.throughputBuckets ?? 10)
-  const down = createRateWindow(init.throughputWindowMs ?? 10_000, init.throughputBuckets ?? 10)
+  return new QualityMeter(init)
+}
 
-  /** Outstanding pings: nonce → when it went. Insertion order is send order. */
-  const pending = new Map<number, number>()
+class QualityMeter implements LinkQuality {
+  private readonly timeoutMs: number
+  private readonly lossWindow: number
+  private readonly offlineAfterMs: number
+  private readonly up: RateWindow
+  private readonly down: RateWindow
+  /**
+   * Outstanding pings, oldest first: nonces and when each went. Two short arrays, not a
+   * Map: a link has one or two pings out at a time, and an empty Map costs ~300 bytes.
+   */
+  private readonly pendingNonces: number[] = []
+  private readonly pendingSentAt: number[] = []
   /** Outcomes of the last `lossWindow` decided pings: true = lost. */
-  const outcomes: boolean[] = []
-  let srtt: number | null = null
-  let rttvar = 0
-  let lastSample: number | null = null
-  let jitter: number | null = null
-  let firstPingAt: number | null = null
-  let lastPongAt: number | null = null
-  let linkIsDown = false
+  private readonly outcomes: boolean[] = []
+  private srtt: number | null = null
+  private rttvar = 0
+  private lastSample: number | null = null
+  private jitter: number | null = null
+  private firstPingAt: number | null = null
+  private lastPongAt: number | null = null
+  private linkIsDown = false
 
-  const decide = (lost: boolean): void => {
-    outcomes.push(lost)
-    if (outcomes.length > lossWindow) outcomes.shift()
+  constructor(init: LinkQualityInit) {
+    const intervalMs = init.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS
+    this.timeoutMs = init.pingTimeoutMs ?? intervalMs
+    this.lossWindow = init.lossWindow ?? 20
+    this.offlineAfterMs = OFFLINE_AFTER_INTERVALS * intervalMs
+    this.up = new RateWindow(init.throughputWindowMs ?? 10_000, init.throughputBuckets ?? 10)
+    this.down = new RateWindow(init.throughputWindowMs ?? 10_000, init.throughputBuckets ?? 10)
   }
-  /** Pings past their timeout are lost, whether or not their pong still comes. */
-  const expire = (now: number): void => {
-    for (const [nonce, sentAt] of pending) {
-      if (now - sentAt <= timeoutMs) break
-      pending.delete(nonce)
-      decide(true)
+
+  pingSent(nonce: number, at: number): void {
+    this.expire(at)
+    this.firstPingAt ??= at
+    // A reused nonce replaces the older ping, which then counts lost.
+    if (this.takePending(nonce) !== undefined) this.decide(true)
+    this.pendingNonces.push(nonce)
+    this.pendingSentAt.push(at)
+  }
+
+  pongReceived(nonce: number, at: number): number | null {
+    const sentAt = this.takePending(nonce)
+    if (sentAt === undefined) return null
+    const rtt = Math.max(0, at - sentAt)
+    if (rtt > this.timeoutMs) {
+      this.decide(true)
+      return null
+    }
+    this.decide(false)
+    this.lastPongAt = Math.max(this.lastPongAt ?? at, at)
+    this.sample(rtt)
+    return rtt
+  }
+
+  bytesSent(n: number, at: number): void {
+    this.up.add(n, at)
+  }
+
+  bytesReceived(n: number, at: number): void {
+    this.down.add(n, at)
+  }
+
+  linkDown(): void {
+    this.linkIsDown = true
+  }
+
+  view(now: number): QualityView {
+    this.expire(now)
+    const lost = this.outcomes.reduce((sum, l) => sum + (l ? 1 : 0), 0)
+    const loss = this.outcomes.length === 0 ? 0 : lost / this.outcomes.length
+    const silentSince = this.lastPongAt ?? this.firstPingAt
+    const silent = silentSince !== null && now - silentSince >= this.offlineAfterMs
+    return {
+      rttMs: this.srtt,
+      jitterMs: this.jitter,
+      loss,
+      throughputBps: { up: this.up.perSecond(now), down: this.down.perSecond(now) },
+      grade: this.linkIsDown || silent ? 'offline' : gradeQuality(this.srtt, this.jitter, loss),
     }
   }
-  const sample = (rtt: number): void => {
-    if (srtt === null) {
+
+  /** Removes the outstanding ping `nonce` and answers when it went, or undefined if none is out. */
+  private takePending(nonce: number): number | undefined {
+    const i = this.pendingNonces.indexOf(nonce)
+    if (i < 0) return undefined
+    const sentAt = this.pendingSentAt[i]!
+    this.pendingNonces.splice(i, 1)
+    this.pendingSentAt.splice(i, 1)
+    return sentAt
+  }
+
+  private decide(lost: boolean): void {
+    this.outcomes.push(lost)
+    if (this.outcomes.length > this.lossWindow) this.outcomes.shift()
+  }
+
+  /** Pings past their timeout are lost, whether or not their pong still comes. */
+  private expire(now: number): void {
+    let expired = 0
+    while (expired < this.pendingSentAt.length && now - this.pendingSentAt[expired]! > this.timeoutMs) expired++
+    if (expired === 0) return
+    this.pendingNonces.splice(0, expired)
+    this.pendingSentAt.splice(0, expired)
+    for (let i = 0; i < expired; i++) this.decide(true)
+  }
+
+  private sample(rtt: number): void {
+    if (this.srtt === null) {
       // RFC 6298 §2.2: the first measurement R sets SRTT = R, RTTVAR = R/2.
-      srtt = rtt
-      rttvar = rtt / 2
+      this.srtt = rtt
+      this.rttvar = rtt / 2
     } else {
       // RFC 6298 §2.3: RTTVAR is updated with the old SRTT, then SRTT.
-      rttvar = (1 - BETA) * rttvar + BETA * Math.abs(srtt - rtt)
-      srtt = (1 - ALPHA) * srtt + ALPHA * rtt
+      this.rttvar = (1 - BETA) * this.rttvar + BETA * Math.abs(this.srtt - rtt)
+      this.srtt = (1 - ALPHA) * this.srtt + ALPHA * rtt
     }
-    if (lastSample !== null) {
+    if (this.lastSample !== null) {
       // RFC 3550 §6.4.1 with the RTT in place of the transit time: D is the
       // difference between consecutive samples.
-      const d = Math.abs(rtt - lastSample)
-      jitter = (jitter ?? 0) + (d - (jitter ?? 0)) * JITTER_GAIN
+      const d = Math.abs(rtt - this.lastSample)
+      this.jitter = (this.jitter ?? 0) + (d - (this.jitter ?? 0)) * JITTER_GAIN
     }
-    lastSample = rtt
-  }
-
-  return {
-    pingSent(nonce, at) {
-      expire(at)
-      firstPingAt ??= at
-      // A reused nonce replaces the older ping, which then counts lost.
-      if (pending.delete(nonce)) decide(true)
-      pending.set(nonce, at)
-    },
-    pongReceived(nonce, at) {
-      const sentAt = pending.get(nonce)
-      if (sentAt === undefined) return null
-      pending.delete(nonce)
-      const rtt = Math.max(0, at - sentAt)
-      if (rtt > timeoutMs) {
-        decide(true)
-        return null
-      }
-      decide(false)
-      lastPongAt = Math.max(lastPongAt ?? at, at)
-      sample(rtt)
-      return rtt
-    },
-    bytesSent: (n, at) => up.add(n, at),
-    bytesReceived: (n, at) => down.add(n, at),
-    linkDown() {
-      linkIsDown = true
-    },
-    view(now) {
-      expire(now)
-      const lost = outcomes.reduce((sum, l) => sum + (l ? 1 : 0), 0)
-      const loss = outcomes.length === 0 ? 0 : lost / outcomes.length
-      const silentSince = lastPongAt ?? firstPingAt
-      const silent = silentSince !== null && now - silentSince >= offlineAfterMs
-      return {
-        rttMs: srtt,
-        jitterMs: jitter,
-        loss,
-        throughputBps: { up: up.perSecond(now), down: down.perSecond(now) },
-        grade: linkIsDown || silent ? 'offline' : gradeQuality(srtt, jitter, loss),
-      }
-    },
+    this.lastSample = rtt
   }
 }

@@ -131,10 +131,23 @@ function paramsOf(init: PeerScoresInit): PeerScoreParams {
   return p
 }
 
-const keysOf = (peer: PeerKey): string[] => {
+/**
+ * Map keys of a peer, remembered per PeerKey object: a link asks with the same object for
+ * every frame (a reward per frame), and building two 66-character keys each time was most
+ * of a reward's cost. A PeerKey is read-only, so its keys never change.
+ */
+const keyCache = new WeakMap<PeerKey, readonly string[]>()
+const keysOf = (peer: PeerKey): readonly string[] => {
+  const cached = keyCache.get(peer)
+  if (cached !== undefined) return cached
+  const keys = keysFor(peer.identity, peer.address)
+  keyCache.set(peer, keys)
+  return keys
+}
+const keysFor = (identity: string | undefined, address: string | undefined): string[] => {
   const keys: string[] = []
-  if (peer.identity !== undefined) keys.push(`i:${peer.identity}`)
-  if (peer.address !== undefined) keys.push(`a:${peer.address}`)
+  if (identity !== undefined) keys.push(`i:${identity}`)
+  if (address !== undefined) keys.push(`a:${address}`)
   return keys
 }
 
@@ -195,7 +208,8 @@ export function createPeerScores(init: PeerScoresInit = {}): PeerScores {
       entries.set(key, e)
       return e
     })
-  const existing = (peer: PeerKey): Entry[] => keysOf(peer).flatMap((key) => entries.get(key) ?? [])
+  const existing = (peer: PeerKey): Entry[] => existingOf(keysOf(peer))
+  const existingOf = (keys: readonly string[]): Entry[] => keys.flatMap((key) => entries.get(key) ?? [])
   /** A key with no entry counts as neutral 0. */
   const worst = (peer: PeerKey, t: number): number => {
     const values = keysOf(peer).map((key) => {
@@ -243,7 +257,8 @@ export function createPeerScores(init: PeerScoresInit = {}): PeerScores {
       }),
     score: (peer, now) => worst(peer, Math.floor(now)) / UNITS,
     decide: (peer, now) => decideAt(existing(peer), Math.floor(now)),
-    refused: (identity, address, now) => existing({ identity, address }).some((e) => isRefused(e, Math.floor(now))),
+    // Asked once per connection with loose values: no PeerKey object, so nothing to remember.
+    refused: (identity, address, now) => existingOf(keysFor(identity, address)).some((e) => isRefused(e, Math.floor(now))),
     nextChange(peer, now) {
       const t = Math.floor(now)
       let next = Number.POSITIVE_INFINITY

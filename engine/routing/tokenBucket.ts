@@ -46,62 +46,82 @@ function toUnits(value: number, scale: number, what: string): number {
 
 /** A full bucket at `now`: a fresh link may burst up to its capacity at once. */
 export function createTokenBucket(spec: BucketSpec, now: number): TokenBucket {
-  let capacityUnits = 0
-  let unitsPerMs = 0
-  let current = spec
-  const configure = (next: BucketSpec): void => {
-    capacityUnits = toUnits(next.capacity, UNITS, 'capacity')
-    unitsPerMs = toUnits(next.refillPerSecond, UNITS / 1000, 'refillPerSecond')
-    current = next
-  }
-  configure(spec)
-  let level = capacityUnits
-  // Whole ms; a clock that steps back refills nothing and never rewinds this.
-  let refilledAt = Math.floor(now)
+  return new Bucket(spec, now)
+}
 
-  const refill = (now: number): void => {
+/**
+ * A class, not a closure over an object literal: a relay holds five per link (10,000 links,
+ * DESIGN.md §8), and an instance with fields costs ~60 bytes where five closures, their
+ * context and a literal with a getter (which V8 keeps in dictionary mode) cost ~1 KB.
+ */
+class Bucket implements TokenBucket {
+  private capacityUnits = 0
+  private unitsPerMs = 0
+  private current: BucketSpec
+  private level: number
+  /** Whole ms; a clock that steps back refills nothing and never rewinds this. */
+  private refilledAt: number
+
+  constructor(spec: BucketSpec, now: number) {
+    this.current = spec
+    this.configure(spec)
+    this.level = this.capacityUnits
+    this.refilledAt = Math.floor(now)
+  }
+
+  get spec(): BucketSpec {
+    return this.current
+  }
+
+  take(now: number, cost = 1): boolean {
+    this.refill(now)
+    const units = costUnits(cost)
+    if (units > this.level) return false
+    this.level -= units
+    return true
+  }
+
+  available(now: number): number {
+    this.refill(now)
+    return Math.floor(this.level / UNITS)
+  }
+
+  msUntil(now: number, cost = 1): number {
+    this.refill(now)
+    const units = costUnits(cost)
+    if (units <= this.level) return 0
+    if (units > this.capacityUnits || this.unitsPerMs === 0) return Number.POSITIVE_INFINITY
+    return Math.ceil((units - this.level) / this.unitsPerMs)
+  }
+
+  retune(spec: BucketSpec, now: number): void {
+    this.refill(now)
+    this.configure(spec)
+    this.level = Math.min(this.level, this.capacityUnits)
+  }
+
+  private configure(next: BucketSpec): void {
+    this.capacityUnits = toUnits(next.capacity, UNITS, 'capacity')
+    this.unitsPerMs = toUnits(next.refillPerSecond, UNITS / 1000, 'refillPerSecond')
+    this.current = next
+  }
+
+  private refill(now: number): void {
     const at = Math.floor(now)
-    if (!(at > refilledAt)) return
-    const elapsed = at - refilledAt
-    refilledAt = at
-    const missing = capacityUnits - level
-    if (missing <= 0 || unitsPerMs === 0) return
+    if (!(at > this.refilledAt)) return
+    const elapsed = at - this.refilledAt
+    this.refilledAt = at
+    const missing = this.capacityUnits - this.level
+    if (missing <= 0 || this.unitsPerMs === 0) return
     // Filling up first keeps elapsed·rate below missing + rate, well inside 2^53,
     // even after a day idle at megabytes per second.
-    level = elapsed >= Math.ceil(missing / unitsPerMs) ? capacityUnits : level + elapsed * unitsPerMs
+    this.level = elapsed >= Math.ceil(missing / this.unitsPerMs) ? this.capacityUnits : this.level + elapsed * this.unitsPerMs
   }
-  const costUnits = (cost: number): number =>
-    // A negative, fractional or NaN cost is a caller bug; it is refused (shed) rather than minting tokens.
-    Number.isSafeInteger(cost) && cost >= 0 && cost <= Number.MAX_SAFE_INTEGER / UNITS ? cost * UNITS : Number.POSITIVE_INFINITY
+}
 
-  return {
-    take(now, cost = 1) {
-      refill(now)
-      const units = costUnits(cost)
-      if (units > level) return false
-      level -= units
-      return true
-    },
-    available(now) {
-      refill(now)
-      return Math.floor(level / UNITS)
-    },
-    msUntil(now, cost = 1) {
-      refill(now)
-      const units = costUnits(cost)
-      if (units <= level) return 0
-      if (units > capacityUnits || unitsPerMs === 0) return Number.POSITIVE_INFINITY
-      return Math.ceil((units - level) / unitsPerMs)
-    },
-    retune(spec, now) {
-      refill(now)
-      configure(spec)
-      level = Math.min(level, capacityUnits)
-    },
-    get spec() {
-      return current
-    },
-  }
+/** A negative, fractional or NaN cost is a caller bug; it is refused (shed) rather than minting tokens. */
+function costUnits(cost: number): number {
+  return Number.isSafeInteger(cost) && cost >= 0 && cost <= Number.MAX_SAFE_INTEGER / UNITS ? cost * UNITS : Number.POSITIVE_INFINITY
 }
 
 /** How much the local node trusts a peer; each tier gets at least the budgets of the one before. */
@@ -206,33 +226,66 @@ export interface BudgetsInit<A extends string> {
 }
 
 export function createBudgets<A extends string>(init: BudgetsInit<A>): Budgets<A> {
-  let tier = init.tier
-  const actions = Object.keys(init.table[tier]) as A[]
-  const buckets = new Map<A, TokenBucket>(actions.map((action) => [action, createTokenBucket(init.table[tier][action], init.now)]))
-  const shedItems = Object.fromEntries(actions.map((a) => [a, 0])) as Record<A, number>
-  const shedCost = Object.fromEntries(actions.map((a) => [a, 0])) as Record<A, number>
-  const bucket = (action: A): TokenBucket => {
-    const found = buckets.get(action)
+  return new BudgetSet(init)
+}
+
+/** A class for the reason Bucket is one; shed counters are made on the first shed (most links never shed). */
+class BudgetSet<A extends string> implements Budgets<A> {
+  private current: TrustTier
+  private readonly table: BudgetTable<A>
+  private readonly buckets: Record<string, TokenBucket>
+  private shedItems: Record<string, number> | null = null
+  private shedCost: Record<string, number> | null = null
+
+  constructor(init: BudgetsInit<A>) {
+    this.current = init.tier
+    this.table = init.table
+    const specs = init.table[init.tier]
+    this.buckets = {}
+    for (const action of Object.keys(specs) as A[]) this.buckets[action] = new Bucket(specs[action], init.now)
+  }
+
+  get tier(): TrustTier {
+    return this.current
+  }
+
+  take(action: A, now: number, cost = 1): boolean {
+    if (this.bucket(action).take(now, cost)) return true
+    this.shedItems ??= this.zeros()
+    this.shedCost ??= this.zeros()
+    this.shedItems[action]! += 1
+    if (Number.isFinite(cost) && cost > 0) this.shedCost[action]! += cost
+    return false
+  }
+
+  available(action: A, now: number): number {
+    return this.bucket(action).available(now)
+  }
+
+  msUntil(action: A, now: number, cost?: number): number {
+    return this.bucket(action).msUntil(now, cost)
+  }
+
+  setTier(next: TrustTier, now: number): void {
+    this.current = next
+    for (const action of Object.keys(this.buckets) as A[]) this.buckets[action]!.retune(this.table[next][action], now)
+  }
+
+  shed(): ShedCounts<A> {
+    const zeros = this.zeros()
+    return { items: { ...zeros, ...this.shedItems } as Record<A, number>, cost: { ...zeros, ...this.shedCost } as Record<A, number> }
+  }
+
+  private bucket(action: A): TokenBucket {
+    const found = Object.hasOwn(this.buckets, action) ? this.buckets[action] : undefined
     if (found === undefined) throw new RangeError(`no budget for action ${action}`)
     return found
   }
-  return {
-    take(action, now, cost = 1) {
-      if (bucket(action).take(now, cost)) return true
-      shedItems[action]++
-      if (Number.isFinite(cost) && cost > 0) shedCost[action] += cost
-      return false
-    },
-    available: (action, now) => bucket(action).available(now),
-    msUntil: (action, now, cost) => bucket(action).msUntil(now, cost),
-    setTier(next, now) {
-      tier = next
-      for (const [action, found] of buckets) found.retune(init.table[next][action], now)
-    },
-    get tier() {
-      return tier
-    },
-    shed: () => ({ items: { ...shedItems }, cost: { ...shedCost } }),
+
+  private zeros(): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const action of Object.keys(this.buckets)) out[action] = 0
+    return out
   }
 }
 

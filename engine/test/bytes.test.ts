@@ -35,4 +35,17 @@ describe('bytes', () => {
     }
     expect(utf8Decode(fromHex('efbbbf41'))).toBe('\uFEFFA')
   })
+
+  it('toHex is Node\'s hex of the same bytes, for any length (also across its 4,096-byte chunks), and fromHex reverses it', () => {
+    const sizes = fc.oneof(fc.integer({ min: 0, max: 64 }), fc.constantFrom(4_095, 4_096, 4_097, 8_192, 12_289))
+    fc.assert(
+      fc.property(sizes, fc.integer(), (size, seed) => {
+        const bytes = Uint8Array.from({ length: size }, (_, i) => (seed * 31 + i * 131) & 255)
+        const hex = toHex(bytes)
+        expect(hex).toBe(Buffer.from(bytes).toString('hex'))
+        expect(fromHex(hex)).toEqual(bytes)
+      }),
+      { numRuns: 200 },
+    )
+  })
 })

@@ -39,101 +39,123 @@ export interface LinkCore {
  * microtasks, never inside `send`/`close`, so a handler cannot re-enter them.
  */
 export function createLinkCore(init: LinkCoreInit): LinkCore {
-  const inbox: Uint8Array[] = []
-  let head = 0
-  let messageHandler: ((bytes: Uint8Array) => void) | undefined
-  let closeHandler: ((reason: string) => void) | undefined
-  let closeReason: string | undefined
-  let closeDelivered = false
-  let scheduled = false
+  return new CoreLink(init)
+}
 
-  function schedule(): void {
-    if (scheduled) return
-    scheduled = true
-    void Promise.resolve().then(drain)
+/**
+ * One object is both the Link handed out and its core. A class, not closures over two
+ * literals: a relay holds one per neighbour (10,000, DESIGN.md §8), and a literal with a
+ * getter is kept in dictionary mode by V8 (~450 bytes each, plus a closure per method).
+ */
+class CoreLink implements Link, LinkCore {
+  readonly label: string
+  readonly remoteAddress?: string
+  private readonly inbox: Uint8Array[] = []
+  private head = 0
+  private messageHandler: ((bytes: Uint8Array) => void) | undefined = undefined
+  private closeHandler: ((reason: string) => void) | undefined = undefined
+  private closeReason: string | undefined = undefined
+  private closeDelivered = false
+  private scheduled = false
+  private readonly init: LinkCoreInit
+
+  constructor(init: LinkCoreInit) {
+    this.init = init
+    this.label = init.label
+    if (init.remoteAddress !== undefined) this.remoteAddress = init.remoteAddress
   }
 
-  function drain(): void {
-    scheduled = false
+  get link(): Link {
+    return this
+  }
+
+  get closed(): boolean {
+    return this.closeReason !== undefined
+  }
+
+  get bufferedAmount(): number {
+    return this.closeReason === undefined ? this.init.bufferedAmount() : 0
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.closeReason !== undefined) throw new LinkClosedError(`link ${this.label} is closed`)
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('send takes a Uint8Array')
+    if (bytes.length > MAX_MESSAGE_BYTES) {
+      throw new MessageTooLargeError(`message of ${bytes.length} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`)
+    }
+    this.init.send(bytes)
+  }
+
+  onMessage(handler: (bytes: Uint8Array) => void): void {
+    this.messageHandler = handler
+    if (this.head < this.inbox.length) this.schedule()
+  }
+
+  onClose(handler: (reason: string) => void): void {
+    this.closeHandler = handler
+    if (this.closeReason !== undefined) this.schedule()
+  }
+
+  close(reason = 'closed'): void {
+    if (this.closeReason !== undefined) return
+    // After a local close the consumer wants no more input, queued or not.
+    this.inbox.length = 0
+    this.head = 0
+    this.markClosed(reason)
+    this.init.close(reason)
+  }
+
+  receive(bytes: Uint8Array): void {
+    if (this.closeReason !== undefined) return
+    if (this.messageHandler && this.head === this.inbox.length && !this.scheduled) {
+      this.messageHandler(bytes)
+      return
+    }
+    this.inbox.push(bytes)
+    if (this.messageHandler) this.schedule()
+  }
+
+  ended(reason: string): void {
+    if (this.closeReason !== undefined) return
+    this.markClosed(reason)
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    void Promise.resolve().then(() => this.drain())
+  }
+
+  private drain(): void {
+    this.scheduled = false
+    const inbox = this.inbox
     try {
-      while (messageHandler && head < inbox.length) {
-        const bytes = inbox[head]!
-        inbox[head++] = EMPTY
-        messageHandler(bytes)
+      while (this.messageHandler && this.head < inbox.length) {
+        const bytes = inbox[this.head]!
+        inbox[this.head++] = EMPTY
+        this.messageHandler(bytes)
       }
     } finally {
       // A handler that throws does not lose the messages behind it.
-      if (head < inbox.length) {
-        if (messageHandler) schedule()
+      if (this.head < inbox.length) {
+        if (this.messageHandler) this.schedule()
       } else {
         inbox.length = 0
-        head = 0
+        this.head = 0
       }
     }
     // Pending messages go first; a close waits only for a handler that exists.
-    const drained = head === inbox.length || !messageHandler
-    if (closeReason !== undefined && closeHandler && !closeDelivered && drained) {
-      closeDelivered = true
-      closeHandler(closeReason)
+    const drained = this.head === inbox.length || !this.messageHandler
+    if (this.closeReason !== undefined && this.closeHandler && !this.closeDelivered && drained) {
+      this.closeDelivered = true
+      this.closeHandler(this.closeReason)
     }
   }
 
-  function markClosed(reason: string): void {
-    closeReason = reason
-    schedule()
-    init.onEnded?.()
-  }
-
-  const link: Link = {
-    label: init.label,
-    ...(init.remoteAddress !== undefined ? { remoteAddress: init.remoteAddress } : {}),
-    get bufferedAmount(): number {
-      return closeReason === undefined ? init.bufferedAmount() : 0
-    },
-    send(bytes: Uint8Array): void {
-      if (closeReason !== undefined) throw new LinkClosedError(`link ${init.label} is closed`)
-      if (!(bytes instanceof Uint8Array)) throw new TypeError('send takes a Uint8Array')
-      if (bytes.length > MAX_MESSAGE_BYTES) {
-        throw new MessageTooLargeError(`message of ${bytes.length} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`)
-      }
-      init.send(bytes)
-    },
-    onMessage(handler: (bytes: Uint8Array) => void): void {
-      messageHandler = handler
-      if (head < inbox.length) schedule()
-    },
-    onClose(handler: (reason: string) => void): void {
-      closeHandler = handler
-      if (closeReason !== undefined) schedule()
-    },
-    close(reason = 'closed'): void {
-      if (closeReason !== undefined) return
-      // After a local close the consumer wants no more input, queued or not.
-      inbox.length = 0
-      head = 0
-      markClosed(reason)
-      init.close(reason)
-    },
-  }
-
-  return {
-    link,
-    get closed(): boolean {
-      return closeReason !== undefined
-    },
-    receive(bytes: Uint8Array): void {
-      if (closeReason !== undefined) return
-      if (messageHandler && head === inbox.length && !scheduled) {
-        messageHandler(bytes)
-        return
-      }
-      inbox.push(bytes)
-      if (messageHandler) schedule()
-    },
-    ended(reason: string): void {
-      if (closeReason !== undefined) return
-      markClosed(reason)
-    },
+  private markClosed(reason: string): void {
+    this.closeReason = reason
+    this.schedule()
+    this.init.onEnded?.()
   }
 }
 

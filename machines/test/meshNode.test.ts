@@ -128,6 +128,29 @@ describe('meshNode', () => {
     expect(far.mesh.forwarder.stats().refused['destination-full']).toBe(1)
   })
 
+  it('gives the same event types to the relay however many inbound links came and went', async () => {
+    // XState memoizes a state node's transitions per event type for the life of the process, and a
+    // link actor's done event is `xstate.done.actor.<its id>`: an id per link was a cache entry per
+    // link ever accepted (bench relay-churn, issue 10).
+    const network = createMemoryNetwork()
+    const seen: Array<[unknown, string]> = []
+    const relay = node(network, 'relay', {
+      inspect: (e) => {
+        if (e.type === '@xstate.event') seen.push([e.actorRef, e.event.type])
+      },
+    })
+    await network.transport().listen!('mem://relay', (link) => relay.mesh.accept(link))
+    for (const name of ['a', 'b', 'c']) {
+      const peer = node(network, name)
+      peer.mesh.connect('mem://relay')
+      await waitFor(`${name} linked`, () => openLinks(relay.mesh) === 1)
+      peer.mesh.stop()
+      await waitFor(`relay forgot ${name}`, () => relay.mesh.links().length === 0)
+    }
+    const types = new Set(seen.filter(([actor]) => actor === relay.mesh.actor).map(([, type]) => type))
+    expect([...types].filter((t) => t.startsWith('xstate.done.actor.'))).toEqual(['xstate.done.actor.in'])
+  })
+
   it('reconnects to its relay after the relay drops the link', async () => {
     const network = createMemoryNetwork()
     const relay = node(network, 'relay')

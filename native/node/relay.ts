@@ -2,10 +2,15 @@
  * `npm start` / `npm run relay`: runs the relay daemon on HOST:PORT (default
  * 127.0.0.1:8080) with its identity in DATA_DIR, serving the web app from
  * STATIC_DIR (default dist/). Stops cleanly on SIGINT/SIGTERM.
+ *
+ * RELAY_BENCH_MEMORY_PROBE=1 is for benchmarks only (off by default; bench/lib/relayMemoryProbe.ts):
+ * started with an IPC channel and --expose-gc, the daemon answers a `memory` call with its memory
+ * after a full, last-resort collection, and stops when the channel closes.
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { DEFAULT_LINK_BUDGETS, scaleBudgets } from '../../engine/routing/tokenBucket.ts'
+import { serveBenchMemoryProbe } from './benchMemoryProbe.ts'
 import { startRelay } from './relayServer.ts'
 
 const host = process.env.HOST ?? '127.0.0.1'
@@ -37,6 +42,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2)
 }
 
+const benchMemoryProbe = process.env.RELAY_BENCH_MEMORY_PROBE === '1'
+if (benchMemoryProbe && (process.send === undefined || typeof (globalThis as { gc?: unknown }).gc !== 'function')) {
+  console.error('RELAY_BENCH_MEMORY_PROBE=1 needs an IPC channel and --expose-gc (bench/lib/relayMemoryProbe.ts starts the relay so).')
+  process.exit(2)
+}
+
 try {
   const hasApp = existsSync(`${staticDir}/index.html`)
   const relay = await startRelay({
@@ -60,6 +71,10 @@ try {
   }
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+  if (benchMemoryProbe) {
+    serveBenchMemoryProbe()
+    process.on('disconnect', () => stop('bench disconnected'))
+  }
   for (const peer of peers) relay.connect(peer)
   if (peers.length > 0) console.log(`Peering with ${peers.length} relay(s).`)
   // Printed last: whoever waits for these lines can signal us at once.

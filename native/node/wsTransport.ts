@@ -189,17 +189,20 @@ export function attachWsLinks(server: Server, path: string, onLink: (link: Link)
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false })
   const open = new Map<WebSocket, Link>()
   const traffic: Traffic = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 }
+  const adopt = (ws: WebSocket, label: string, address: string | undefined): void => {
+    const link = wrapSocket(ws, label, () => open.delete(ws), address, traffic)
+    open.set(ws, link)
+    try {
+      onLink(link)
+    } catch {
+      link.close('listener refused the link')
+    }
+  }
   routes.set(path, (req, socket, head) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
       gate.upgraded(req.socket)
-      const label = `ws:${formatHost(req.socket.remoteAddress)}:${req.socket.remotePort ?? 0}`
-      const link = wrapSocket(ws, label, () => open.delete(ws), gate.addressOf(req.socket), traffic)
-      open.set(ws, link)
-      try {
-        onLink(link)
-      } catch {
-        link.close('listener refused the link')
-      }
+      // The link's closures are made in `adopt`, out of this scope: a closure here would keep the upgrade request (~1 KB) for the link's life.
+      adopt(ws, `ws:${formatHost(req.socket.remoteAddress)}:${req.socket.remotePort ?? 0}`, gate.addressOf(req.socket))
     })
   })
 

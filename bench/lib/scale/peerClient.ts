@@ -73,16 +73,18 @@ const cpuMsSince = (start: NodeJS.CpuUsage): number => {
   return (d.user + d.system) / 1000
 }
 
-async function connect(url: string, concurrency: number, timeoutMs: number): Promise<ConnectResult> {
+/** Opens the peers from share `from` to share `to` of this client's identities (0–1): the parent connects in two steps. */
+async function connect(url: string, concurrency: number, timeoutMs: number, from = 0, to = 1): Promise<ConnectResult> {
   const cpu = process.cpuUsage()
   const start = performance.now()
-  peers = identities.map(() => null)
+  if (from === 0) peers = identities.map(() => null)
   closing = false
   const failed: Record<string, number> = {}
   const handshakeMs: number[] = []
-  let next = 0
+  let next = Math.floor(from * identities.length)
+  const end = Math.floor(to * identities.length)
   const worker = async (): Promise<void> => {
-    while (next < identities.length && !closing) {
+    while (next < end && !closing) {
       const i = next++
       const t0 = performance.now()
       try {
@@ -248,7 +250,7 @@ serveCalls(async (m) => {
       return { ms: performance.now() - start }
     }
     case 'connect':
-      return connect(String(m.url), Number(m.concurrency), Number(m.timeoutMs))
+      return connect(String(m.url), Number(m.concurrency), Number(m.timeoutMs), Number(m.from ?? 0), Number(m.to ?? 1))
     case 'forward':
       return forward(m as unknown as ForwardInit)
     case 'disconnect':

@@ -28,6 +28,11 @@ export interface ScaleRun {
     readonly rssWithPeersMiB: number
     readonly rssPerPeerKB: number
     readonly heapPerPeerKB: number
+    /** Heap committed per peer (used + free space in V8's pages). */
+    readonly heapCommittedPerPeerKB: number
+    /** (all peers − none) ÷ peers: includes the heap's one-off growth, so above the slope. */
+    readonly rssPerPeerFromEmptyKB: number
+    readonly heapPerPeerFromEmptyKB: number
     readonly externalPerPeerKB: number
     readonly rssAfterForwardMiB: number
   }
@@ -69,8 +74,15 @@ export interface RunInputs {
   readonly connects: readonly ConnectResult[]
   readonly forwards: readonly ForwardResult[]
   readonly disconnects: readonly DisconnectResult[]
-  /** Relay stats: no peers (after gc), end of connect, all peers (after gc), after a quiet spell, end of forwarding. */
+  /**
+   * Relay stats: no peers (after gc); the first half connected (at once, then after gc); the
+   * second half connected (at once, then after gc); after a quiet spell; end of forwarding.
+   */
   readonly empty: RelayStats
+  readonly halfConnected: RelayStats
+  readonly half: RelayStats
+  /** Peers open after the first half connected. */
+  readonly halfOpened: number
   readonly connected: RelayStats
   readonly settled: RelayStats
   readonly quiet: RelayStats
@@ -92,8 +104,12 @@ export function summarizeRun(r: RunInputs): ScaleRun {
   const failed: Record<string, number> = {}
   for (const c of r.connects) for (const [k, v] of Object.entries(c.failed)) failed[k] = (failed[k] ?? 0) + v
   const handshakeMs = concat(r.connects.map((c) => c.handshakeMs))
-  const relayConnectMs = cpuMs(r.connected) - cpuMs(r.empty)
+  // Relay CPU of both connect steps, less the collection between them.
+  const relayConnectMs = cpuMs(r.halfConnected) - cpuMs(r.empty) + cpuMs(r.connected) - cpuMs(r.half)
   const perPeer = (a: number, b: number): number => (opened > 0 ? (b - a) / opened / 1024 : Number.NaN)
+  const added = opened - r.halfOpened
+  /** The slope from half the peers to all of them: what one more peer costs. */
+  const perAddedPeer = (a: number, b: number): number => (added > 0 ? (b - a) / added / 1024 : Number.NaN)
 
   const f = r.forwards
   const sent = sum(f.map((x) => x.sent))
@@ -129,8 +145,11 @@ export function summarizeRun(r: RunInputs): ScaleRun {
     memory: {
       rssEmptyMiB: round(r.empty.rss / MiB, 1),
       rssWithPeersMiB: round(r.settled.rss / MiB, 1),
-      rssPerPeerKB: round(perPeer(r.empty.rss, r.settled.rss), 2),
-      heapPerPeerKB: round(perPeer(r.empty.heapUsed, r.settled.heapUsed), 2),
+      rssPerPeerKB: round(perAddedPeer(r.half.rss, r.settled.rss), 2),
+      heapPerPeerKB: round(perAddedPeer(r.half.heapUsed, r.settled.heapUsed), 2),
+      heapCommittedPerPeerKB: round(perAddedPeer(r.half.heapTotal, r.settled.heapTotal), 2),
+      rssPerPeerFromEmptyKB: round(perPeer(r.empty.rss, r.settled.rss), 2),
+      heapPerPeerFromEmptyKB: round(perPeer(r.empty.heapUsed, r.settled.heapUsed), 2),
       externalPerPeerKB: round(perPeer(r.empty.external, r.settled.external), 2),
       rssAfterForwardMiB: round(r.forwarded.rss / MiB, 1),
     },
@@ -172,8 +191,13 @@ interface Figure {
 /** The figures the table shows, each for defence on, defence off and their ratio. */
 function figures(peers: number, pairs: number, offered: number): Figure[] {
   return [
-    { label: `relay RSS per peer (${peers.toLocaleString('en-US')} peers, after gc)`, unit: 'KB', pick: (r) => r.memory.rssPerPeerKB },
-    { label: 'relay JS heap per peer', unit: 'KB', pick: (r) => r.memory.heapPerPeerKB },
+    {
+      label: `relay RSS per peer (slope ${Math.floor(peers / 2).toLocaleString('en-US')} → ${peers.toLocaleString('en-US')} peers, after gc)`,
+      unit: 'KB',
+      pick: (r) => r.memory.rssPerPeerKB,
+    },
+    { label: 'relay JS heap per peer (same slope)', unit: 'KB', pick: (r) => r.memory.heapPerPeerKB },
+    { label: 'relay RSS per peer, all ÷ count (with the heap\'s one-off growth)', unit: 'KB', pick: (r) => r.memory.rssPerPeerFromEmptyKB },
     { label: 'handshakes/s (all peers connecting)', unit: 'handshakes/s', pick: (r) => r.connect.handshakesPerSecond },
     { label: 'relay CPU per handshake', unit: 'ms', pick: (r) => r.connect.relayCpuMsPerHandshake },
     {
