@@ -16,6 +16,10 @@ export const SignatureContext = {
   announce: 'sovereign/v1/announce',
   receipt: 'sovereign/v1/receipt',
   backup: 'sovereign/v1/backup',
+  /** A user's reach record: which home relays keep its mail (engine/reach/reachRecord.ts). */
+  reach: 'sovereign/v1/reach',
+  /** A relay's custody receipt: it holds these envelopes for that recipient (engine/reach/custodyReceipt.ts). */
+  custodyReceipt: 'sovereign/v1/custody-receipt',
 } as const
 
 export type SignatureContextName = keyof typeof SignatureContext

@@ -12,7 +12,7 @@
  * on disk), from which `restore` rebuilds it after a restart.
  */
 import type { CustodyJournal } from './custodyJournal.ts'
-import { createExpiryHeap } from './expiryHeap.ts'
+import { createExpiryHeap } from '../expiryHeap.ts'
 
 export interface HeldEnvelope {
   /** Hex message id: what a retry of the same envelope shares with the original. */
