@@ -37,6 +37,8 @@ export interface LinkDeps {
   readonly onAck?: (peerId: string, ids: readonly Uint8Array[]) => void
   /** A neighbour would not hold the envelopes with these ids (its custody budgets). */
   readonly onRefuse?: (peerId: string, reason: RefuseReason, ids: readonly Uint8Array[]) => void
+  /** A neighbour registered its signed reach record (opaque here); false when it was hostile. */
+  readonly onReach?: (peerId: string, record: Uint8Array) => boolean | void
   /**
    * Time for pings and link quality. Defaults to the clock the actor system runs
    * on (the `clock` given to createActor), so a SimulatedClock drives both.
@@ -337,6 +339,11 @@ export const sessionActor = fromCallback<SessionEvent, SessionInput>(({ input, s
         break
       case 'refuse':
         deps.onRefuse?.(opened.peerId, frame.reason, frame.ids)
+        break
+      case 'reach':
+        // A registration costs a signature check, as an announcement does: the same budget.
+        if (!admit(gate, 'announcements')) break
+        if (deps.onReach?.(opened.peerId, frame.record) === false) limiter?.penalize('rejectedAnnouncement')
         break
       case 'close':
         channel.link.close(frame.reason)

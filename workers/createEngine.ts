@@ -6,7 +6,7 @@
 import { SovereignError } from '../engine/errors.ts'
 import type { Clock, Crypto, Random, Store, Transport } from '../engine/ports/index.ts'
 import { createMessenger } from '../engine/messenger/index.ts'
-import type { Effects, EngineEvent, MessageView, Outgoing } from '../engine/messenger/index.ts'
+import type { Effects, EngineEvent, LinkView, MessageView, Outgoing } from '../engine/messenger/index.ts'
 import { MIGRATIONS, SCHEMA_VERSION } from '../engine/messenger/migrations/index.ts'
 import { migrateStore } from '../engine/store/index.ts'
 import type { OutboxPolicy } from '../machines/outbox.ts'
@@ -20,6 +20,8 @@ import { EngineStoppedError, createBackups } from './backups.ts'
 import { createOutboxes } from './outboxes.ts'
 import type { Outboxes } from './outboxes.ts'
 import { createSendCoalescer } from './sendCoalescer.ts'
+import { createHomeRecord } from './homeRecord.ts'
+import type { HomeRecord } from './homeRecord.ts'
 import { jitterFrom, startMesh } from './startMesh.ts'
 import type { Mesh, MeshInit } from './startMesh.ts'
 
@@ -128,9 +130,26 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     }, () => undefined)
   /** A link to a destination (or a new relay: a way to everyone) opened: outboxes retry now. */
   const openLinks = new Set<string>()
+  let homeRecord: HomeRecord | null = null
+  /** The user's own relays (their home relays, issue 11), in the order chosen, with the identity each proved. */
+  let ownRelays: string[] = []
+  const homeIdentities = new Map<string, string>()
+  const refreshHome = (links: readonly LinkView[]): void => {
+    for (const link of links) {
+      if (link.state === 'open' && link.peerId !== null && link.address !== null && ownRelays.includes(link.address)) {
+        homeIdentities.set(link.address, link.peerId)
+      }
+    }
+    const homes = ownRelays.flatMap((address) => {
+      const identityHex = homeIdentities.get(address)
+      return identityHex === undefined ? [] : [{ address, identityHex }]
+    })
+    if (homeRecord?.update(homes)) mesh?.publishReach()
+  }
   const linksChanged = (): void => {
     const links = mesh?.links() ?? []
     events.push({ type: 'links', links })
+    refreshHome(links)
     const open = new Set(links.filter((l) => l.state === 'open' && l.peerId !== null).map((l) => l.peerId!))
     for (const link of links) {
       if (link.state !== 'open' || link.peerId === null || openLinks.has(link.peerId)) continue
@@ -162,8 +181,11 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       // WebRTC links, which are signalled end to end by contacts only.
       defence: { tierOf: (_peerId, outbound) => (outbound ? 'chosenRelay' : 'contact') },
       ...(c.inspect ? { inspect: c.inspect } : {}),
+      ownReach: () => homeRecord?.current() ?? null,
     })
+    homeRecord = createHomeRecord({ crypto: c.crypto, identity: messenger.identity(), clock: c.clock })
     for (const relay of relays) await messenger.rememberRelay(relay)
+    ownRelays = await messenger.ownRelays()
     for (const relay of [...relays, ...(await messenger.contactRelays())]) {
       relays.add(relay)
       mesh.connect(relay)
@@ -249,7 +271,10 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       }
       relays.add(relayUrl)
       // Kept for the next start; before onboarding, startNode keeps it.
-      if (mesh) await messenger.rememberRelay(relayUrl)
+      if (mesh) {
+        await messenger.rememberRelay(relayUrl)
+        ownRelays = await messenger.ownRelays()
+      }
       mesh?.connect(relayUrl)
     },
     links: async () => mesh?.links() ?? [],

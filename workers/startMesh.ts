@@ -12,6 +12,8 @@ import { createDataPlane } from '../engine/routing/index.ts'
 import type { CustodyJournal, DataPlane, Forwarder } from '../engine/routing/index.ts'
 import type { CustodyLimits } from '../engine/routing/mailbox.ts'
 import type { PublicSignedPrekey } from '../engine/session/index.ts'
+import { createHomeRegistry } from '../engine/reach/index.ts'
+import type { HomeRegistry } from '../engine/reach/index.ts'
 import { createLinkDefence } from '../machines/linkDefence.ts'
 import type { DefenceStats, LinkDefence, LinkDefenceInit } from '../machines/linkDefence.ts'
 import { linkActorsOf, linkViews, meshNodeMachine } from '../machines/meshNode.ts'
@@ -55,6 +57,8 @@ export interface MeshInit {
   readonly defence?: false | LinkDefenceInit
   /** A link not through its Noise handshake by then is closed (default machines/peerLink.ts HANDSHAKE_TIMEOUT_MS). */
   readonly handshakeTimeoutMs?: number
+  /** This node's signed reach record (issue 11), registered at every relay it dials; null while it has none. */
+  readonly ownReach?: () => Uint8Array | null
 }
 
 /** The defence counters, plus what is read from the open links when asked (O(links): for /metrics, not per frame). */
@@ -69,6 +73,10 @@ export interface Mesh {
   readonly actor: MeshNodeActor
   readonly plane: DataPlane
   readonly forwarder: Forwarder
+  /** A custodian's registrations: who names this relay as a home relay (null on a user's node). */
+  readonly homes: HomeRegistry | null
+  /** This node's reach record changed: register it again at the relays it dialed. */
+  publishReach(): void
   /** Null when the mesh was started with `defence: false`. */
   readonly defence: { readonly book: LinkDefence; stats(): MeshDefenceStats } | null
   /** Keeps a link to `address`, reconnecting with backoff. */
@@ -95,7 +103,10 @@ export function jitterFrom(random: Random): () => number {
 }
 
 export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
+  const homes = init.custodian ? createHomeRegistry({ crypto: c.crypto, self: init.identity.signingKey.publicKey }) : null
   const plane = createDataPlane({
+    ...(homes ? { homes } : {}),
+    ...(init.ownReach ? { ownReach: init.ownReach } : {}),
     identity: init.identity,
     crypto: c.crypto,
     clock: c.clock,
@@ -138,6 +149,8 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
     actor,
     plane,
     forwarder: plane.forwarder,
+    homes,
+    publishReach: () => plane.publishReach(),
     defence: defence && {
       book: defence,
       stats: () => {

@@ -69,6 +69,8 @@ export interface Messenger {
   contactRelays(): Promise<string[]>
   /** Keeps a relay the user connected to, so the next start dials it too. */
   rememberRelay(address: string): Promise<void>
+  /** The relays the user chose (remembered by rememberRelay), in the order chosen: its home relays. */
+  ownRelays(): Promise<string[]>
   /** Marks a contact verified or not; verifying clears a key-change warning. */
   setVerified(contactId: string, verified: boolean): Promise<ContactView>
   compose(contactId: string, text: string): Promise<{ message: MessageView; outgoing: Outgoing }>
@@ -265,6 +267,7 @@ export function createMessenger(c: MessengerComponents): Messenger {
       const own = (await settings()).relays ?? []
       return [...new Set([...own, ...(await book.list()).flatMap((contact) => contact.relays)])]
     },
+    ownRelays: async () => [...((await settings()).relays ?? [])],
     rememberRelay: (address) =>
       exclusive(async () => {
         const current = await settings()

@@ -46,3 +46,5 @@ export {
   RecordLifetimeError,
 } from './errors.ts'
 export type { SignedFormat } from './errors.ts'
+export { createHomeRegistry } from './homeRegistry.ts'
+export type { HomeRegistry, HomeRegistryInit, RegistrationRefusal, RegistrationResult, RegistrationStats } from './homeRegistry.ts'

@@ -10,6 +10,7 @@ import type { Clock, Crypto } from '../ports/index.ts'
 import type { PublicSignedPrekey } from '../session/index.ts'
 import { MESSAGE_ID_BYTES } from '../wire/index.ts'
 import type { Envelope, LinkFrame, RefuseReason } from '../wire/index.ts'
+import type { HomeRegistry } from '../reach/index.ts'
 import { isAnnouncementError } from './errors.ts'
 import { createForwarder } from './forwarder.ts'
 import type { Forwarder, ForwarderInit, Hop, RouteResult } from './forwarder.ts'
@@ -40,6 +41,10 @@ export interface DataPlaneInit {
   readonly announceIntervalMs?: number
   /** Custody budgets and, on a relay, its journal on disk (flushed each tick, before the custody acks). */
   readonly custody?: ForwarderInit['custody']
+  /** A relay's registrations: the users who name it as a home relay (issue 11). Absent, 'reach' frames are ignored. */
+  readonly homes?: HomeRegistry
+  /** This node's own signed reach record, registered at every relay it dials (upstream links); null while it has none. */
+  readonly ownReach?: () => Uint8Array | null
 }
 
 export interface DataPlane {
@@ -53,6 +58,10 @@ export interface DataPlane {
   ack(peerId: string, ids: readonly Uint8Array[]): void
   /** A neighbour would not hold these envelopes: tell their sender, the way they came. */
   refuse(peerId: string, reason: RefuseReason, ids: readonly Uint8Array[]): void
+  /** A neighbour registered its reach record here; false when no honest client would have sent it (the link counts it). */
+  reach(peerId: string, record: Uint8Array): boolean
+  /** This node's reach record changed: register it again at every relay it dialed. */
+  publishReach(): void
   /** Routes an envelope this node originated. */
   send(bytes: Uint8Array): RouteResult
   /** Periodic work: announcements, route expiry, pending acks. Call about once a second. */
@@ -145,6 +154,8 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       hops.set(peerId, hop)
       forwarder.addHop(peerId, hop)
       sendFrames(router.linkUp(peerId))
+      const record = hop.kind === 'upstream' ? init.ownReach?.() : null
+      if (record) hop.frame({ type: 'reach', record })
     },
     linkDown(peerId, hop) {
       forwarder.removeHop(peerId, hop)
@@ -189,6 +200,15 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
           if (back !== undefined && back !== peerId) queueRefusal(back, reason, id)
         }
       }
+    },
+    reach(peerId, record) {
+      const result = init.homes?.register(peerId, record, init.clock.now())
+      return result === undefined || result.ok || !result.hostile
+    },
+    publishReach() {
+      const record = init.ownReach?.()
+      if (!record) return
+      for (const hop of hops.values()) if (hop.kind === 'upstream') hop.frame({ type: 'reach', record })
     },
     send(bytes) {
       const id = idOf(bytes)

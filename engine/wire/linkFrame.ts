@@ -5,7 +5,8 @@
  * Layout (big-endian):
  *
  *   version  u8  = 1
- *   type     u8  1 = envelopes, 2 = ping, 3 = pong, 4 = close, 5 = announce, 6 = ack, 7 = refuse
+ *   type     u8  1 = envelopes, 2 = ping, 3 = pong, 4 = close, 5 = announce, 6 = ack, 7 = refuse,
+ *                8 = reach
  *   envelopes: count varint (1..1024), then per envelope varint length (>= 1) + bytes
  *   ping/pong: nonce u32, sentAt u48 (ms; pong echoes the ping's values)
  *   close:     reason u8 (1 = shutdown, 2 = protocol, 3 = overload)
@@ -14,6 +15,7 @@
  *   ack:       count varint (1..1024), then count × 16-byte envelope ids
  *   refuse:    reason u8 (1 = destination-full, 2 = sender-over-quota, 3 = too-large,
  *              4 = expired), then ids as in ack
+ *   reach:     the sender's signed reach record: varint length (1..1024) + bytes
  *
  * Envelopes are batched because one frame per small message costs ~100x the
  * CPU per message of a packed frame (DESIGN.md §8). Envelope bytes are opaque
@@ -27,6 +29,8 @@
  * envelopes it handed over this node took into custody (DESIGN.md §5, "relayed");
  * 'refuse' says which it would not hold, and why (its custody budgets, issue 10), so
  * the sender's outbox knows the message is still only its own to keep.
+ * 'reach' registers the sender's own signed reach record (engine/reach/reachRecord.ts,
+ * opaque here) at a relay it names as a home relay (issue 11).
  */
 import { byteReader } from './byteReader.ts'
 import { byteWriter, varintLength } from './byteWriter.ts'
@@ -42,6 +46,8 @@ export const MAX_ANNOUNCEMENT_BYTES = 1024
 /** RFC 8966 §2.1: the infinite metric; an 'announce' with it is a retraction. */
 export const RETRACTION_METRIC = 0xffff
 export const MAX_ACK_IDS = 1024
+/** A reach record is at most 986 bytes (engine/reach/reachRecord.ts): room for a later version. */
+export const MAX_REACH_RECORD_BYTES = 1024
 
 export type CloseReason = 'shutdown' | 'protocol' | 'overload'
 /** Why a custodian would not hold an envelope (engine/routing/mailbox.ts RefusalReason). */
@@ -55,6 +61,7 @@ export type LinkFrame =
   | { readonly type: 'announce'; readonly announcement: Uint8Array; readonly metric: number }
   | { readonly type: 'ack'; readonly ids: readonly Uint8Array[] }
   | { readonly type: 'refuse'; readonly reason: RefuseReason; readonly ids: readonly Uint8Array[] }
+  | { readonly type: 'reach'; readonly record: Uint8Array }
 
 const TYPE_ENVELOPES = 1
 const TYPE_PING = 2
@@ -63,6 +70,7 @@ const TYPE_CLOSE = 4
 const TYPE_ANNOUNCE = 5
 const TYPE_ACK = 6
 const TYPE_REFUSE = 7
+const TYPE_REACH = 8
 
 const CLOSE_REASONS: readonly CloseReason[] = ['shutdown', 'protocol', 'overload']
 const REFUSE_REASONS: readonly RefuseReason[] = ['destination-full', 'sender-over-quota', 'too-large', 'expired']
@@ -81,6 +89,7 @@ function sizeHint(frame: LinkFrame): number {
   if (frame.type === 'announce') return 4 + varintLength(frame.announcement.length) + frame.announcement.length
   if (frame.type === 'ack') return 2 + varintLength(frame.ids.length) + frame.ids.length * MESSAGE_ID_BYTES
   if (frame.type === 'refuse') return 3 + varintLength(frame.ids.length) + frame.ids.length * MESSAGE_ID_BYTES
+  if (frame.type === 'reach') return 2 + varintLength(frame.record.length) + frame.record.length
   return 16
 }
 
@@ -139,6 +148,10 @@ export function encodeLinkFrame(frame: LinkFrame): Uint8Array {
       for (const id of frame.ids) w.bytes(id, 'refused envelope id', MESSAGE_ID_BYTES)
       break
     }
+    case 'reach':
+      w.u8(TYPE_REACH, 'link frame type')
+      w.lengthPrefixed(frame.record, 'reach record', 1, MAX_REACH_RECORD_BYTES)
+      break
     default:
       throw new MalformedError(`link frame type ${String((frame as { type: unknown }).type)} is unknown`)
   }
@@ -202,6 +215,9 @@ export function decodeLinkFrame(bytes: Uint8Array): LinkFrame {
       frame = { type: 'refuse', reason, ids }
       break
     }
+    case TYPE_REACH:
+      frame = { type: 'reach', record: r.lengthPrefixed('reach record', 1, MAX_REACH_RECORD_BYTES) }
+      break
     default:
       throw new UnknownFrameTypeError('link frame', tag)
   }

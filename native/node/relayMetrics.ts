@@ -8,6 +8,7 @@
  * single process-wide registry, appended to every relay's page.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { RegistrationStats } from '../../engine/reach/index.ts'
 import type { ForwarderStats } from '../../engine/routing/forwarder.ts'
 import type { WsLinkStats } from './wsTransport.ts'
 
@@ -34,6 +35,8 @@ export interface RelayMetricsSources {
   /** `mesh.forwarder.stats()`; `heldBytes` is read when a forwarder reports it. */
   forwarder(): ForwarderStats & { readonly heldBytes?: number }
   defence?: () => DefenceStats
+  /** Home registrations (engine/reach/homeRegistry.ts): users who name this relay as a home relay. */
+  homes?: () => RegistrationStats
 }
 
 export interface RelayMetrics {
@@ -171,6 +174,28 @@ export function createRelayMetrics(sources: RelayMetricsSources): RelayMetrics {
       setCounter(this, { forwarded, delivered, dropped }, 'outcome')
     },
   })
+
+  const readHomes = sources.homes
+  if (readHomes) {
+    new Gauge({
+      name: `${PREFIX}home_registrations`,
+      help: 'Users whose reach record names this relay, held now',
+      registers,
+      collect() {
+        this.set(readHomes().held)
+      },
+    })
+    new Counter({
+      name: `${PREFIX}home_registrations_total`,
+      help: 'Reach record registrations, by outcome (accepted, or the refusal reason)',
+      labelNames: ['outcome'],
+      registers,
+      collect() {
+        const { accepted, refused } = readHomes()
+        setCounter(this, { accepted, ...refused }, 'outcome')
+      },
+    })
+  }
 
   const readDefence = sources.defence
   if (readDefence) addDefenceMetrics(registry, () => (cache.defence ??= readDefence()))

@@ -123,6 +123,7 @@ export async function startRelay(init: RelayInit): Promise<RelayHandle> {
     connections: () => links.stats(),
     forwarder: () => mesh.forwarder.stats(),
     ...(defence ? { defence: () => defence.stats() } : {}),
+    ...(mesh.homes ? { homes: () => mesh.homes!.stats() } : {}),
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

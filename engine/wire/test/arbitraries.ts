@@ -90,6 +90,7 @@ export const linkFrameArb: fc.Arbitrary<LinkFrame> = fc.oneof(
     reason: fc.constantFrom('destination-full' as const, 'sender-over-quota' as const, 'too-large' as const, 'expired' as const),
     ids: fc.array(bytesOf(16), { minLength: 1, maxLength: 40 }),
   }),
+  fc.record({ type: fc.constant('reach' as const), record: fc.uint8Array({ minLength: 1, maxLength: 1024 }) }),
 )
 
 export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {

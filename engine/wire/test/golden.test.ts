@@ -47,6 +47,7 @@ interface GoldenFrame {
   sentAt?: number
   reason?: string
   announcement?: string
+  record?: string
   metric?: number
   ids?: string[]
 }
@@ -64,6 +65,8 @@ function toLinkFrame(v: GoldenFrame): LinkFrame {
       return { type: 'ack', ids: v.ids!.map(fromHex) }
     case 'refuse':
       return { type: 'refuse', reason: v.reason as RefuseReason, ids: v.ids!.map(fromHex) }
+    case 'reach':
+      return { type: 'reach', record: fromHex(v.record!) }
     default:
       return { type: 'close', reason: v.reason as CloseReason }
   }
@@ -74,7 +77,7 @@ describe('golden vectors', () => {
     expect(golden.envelopes.length).toBeGreaterThanOrEqual(4)
     expect(new Set(golden.envelopes.map((v) => v.attempt))).toEqual(new Set([0, 3, 255]))
     expect(new Set(golden.messageBodies.map((v) => v.value.type))).toEqual(new Set(['text', 'intro']))
-    expect(new Set(golden.linkFrames.map((v) => v.value.type))).toEqual(new Set(['envelopes', 'ping', 'pong', 'close', 'announce', 'ack', 'refuse']))
+    expect(new Set(golden.linkFrames.map((v) => v.value.type))).toEqual(new Set(['envelopes', 'ping', 'pong', 'close', 'announce', 'ack', 'refuse', 'reach']))
   })
 
   for (const vector of golden.envelopes) {

@@ -73,6 +73,10 @@ link_frames.append({'name': 'ack of 2 ids', 'value': {'type': 'ack', 'ids': [i.h
 for reason, code, ids in [('destination-full', 1, [seq(16, 0x20)]), ('expired', 4, [seq(16, i) for i in range(130)])]:
     link_frames.append({'name': f'refuse {reason}, {len(ids)} id(s)', 'value': {'type': 'refuse', 'reason': reason, 'ids': [i.hex() for i in ids]},
                         'encoded': (bytes([1, 7, code]) + varint(len(ids)) + b''.join(ids)).hex()})
+# reach: the sender's signed reach record, opaque here (engine/reach parses it); 172 bytes need a 2-byte varint.
+reach_record = seq(172, 0x40)
+link_frames.append({'name': 'reach (a 172-byte record)', 'value': {'type': 'reach', 'record': reach_record.hex()},
+                    'encoded': (bytes([1, 8]) + lp(reach_record)).hex()})
 
 def offer(name, ident, static, bind, spk, display, relays):
     spk_id, spk_pub, spk_sig = spk

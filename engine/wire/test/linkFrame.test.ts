@@ -6,6 +6,7 @@ import {
   encodeLinkFrame,
   MAX_ACK_IDS,
   MAX_ANNOUNCEMENT_BYTES,
+  MAX_REACH_RECORD_BYTES,
   MAX_BATCH_ENVELOPES,
   MAX_LINK_FRAME,
   packEnvelopeFrames,
@@ -47,7 +48,7 @@ describe('link frame', () => {
     expect(() => decodeLinkFrame(fromHex('020403'))).toThrow(
       expect.objectContaining({ name: 'UnsupportedVersionError', version: 2 }),
     )
-    for (const tag of [0, 8, 255]) {
+    for (const tag of [0, 9, 255]) {
       expect(() => decodeLinkFrame(new Uint8Array([1, tag]))).toThrow(
         expect.objectContaining({ name: 'UnknownFrameTypeError', tag }),
       )
@@ -92,6 +93,16 @@ describe('link frame', () => {
     // Length 1025 (LEB128 0x81 0x08) is refused before the bytes are read.
     expect(() => decodeLinkFrame(fromHex('010500018108'))).toThrow(/announcement length 1025 is outside 1..1024/)
     expect(() => decodeLinkFrame(fromHex('0105000100'))).toThrow(/announcement length 0 is outside/)
+  })
+
+  it('bounds a reach record at 1..MAX_REACH_RECORD_BYTES', () => {
+    const max = new Uint8Array(MAX_REACH_RECORD_BYTES).fill(9)
+    expect(decodeLinkFrame(encodeLinkFrame({ type: 'reach', record: max }))).toEqual({ type: 'reach', record: max })
+    expectTypedError(() => encodeLinkFrame({ type: 'reach', record: new Uint8Array(MAX_REACH_RECORD_BYTES + 1) }))
+    expectTypedError(() => encodeLinkFrame({ type: 'reach', record: new Uint8Array(0) }))
+    // Length 1025 is refused before the bytes are read; a record cut short is malformed, not a partial frame.
+    expect(() => decodeLinkFrame(fromHex('01088108'))).toThrow(/reach record length 1025 is outside 1..1024/)
+    expectTypedError(() => decodeLinkFrame(fromHex('010803aabb')))
   })
 
   it('takes 1..MAX_ACK_IDS ack ids of exactly 16 bytes', () => {
