@@ -9,7 +9,7 @@ import type { ScenarioOptions, ScenarioResult } from './lib/result.ts'
 import { round } from './lib/stats.ts'
 import { formatTable } from './lib/table.ts'
 import type { TableRow } from './lib/table.ts'
-import { runAttackFlood } from './scenarios/attackFlood.ts'
+import { runAttackFlood, runAttackOrigins } from './scenarios/attackFlood.ts'
 import { runCustodyStore } from './scenarios/custodyStore.ts'
 import { runHandshake } from './scenarios/handshake.ts'
 import { runHistory } from './scenarios/history.ts'
@@ -37,6 +37,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'relay-churn': runRelayChurn,
   'custody-store': runCustodyStore,
   'attack-flood': runAttackFlood,
+  'attack-origins': runAttackOrigins,
 }
 
 const args = process.argv.slice(2)

@@ -1,5 +1,7 @@
 /**
- * Issue 10's flood check, as a measurement: the relay daemon in its own process,
+ * Issue 10's flood check and issue 11's fake-origins check, as measurements.
+ *
+ * attack-flood: the relay daemon in its own process,
  * Alice and Bob chatting through it (one message at a time, Bob → Alice), and a
  * flooder that sends valid envelopes at FLOOD_FACTOR (default 10) times a stranger's
  * envelope budget for FLOOD_S (default 10) seconds — reconnecting under a new identity
@@ -8,9 +10,20 @@
  * closed for score, refused), and the relay's RSS before, at the end of the flood and
  * SETTLE_S (default 10) seconds later. The test suite asserts the behaviour
  * (test/attack/flood.test.ts); the timing lives here.
+ *
+ * attack-origins: the same, but the attacker sends signed announcements of made-up
+ * origins, ORIGINS_PER_S (default 2,000: the rate measured before issue 10's budgets,
+ * 10,000 origins in 5 s) in ten bursts a second, each origin new (a pool signed
+ * beforehand with node:crypto). The test suite asserts the behaviour
+ * (test/attack/fakeOrigins.test.ts).
  */
 import { readFileSync } from 'node:fs'
+import { generateIdentity } from '../../engine/identity/index.ts'
+import { createAnnouncement } from '../../engine/routing/announcement.ts'
 import { DEFAULT_LINK_BUDGETS } from '../../engine/routing/tokenBucket.ts'
+import { encodeLinkFrame } from '../../engine/wire/index.ts'
+import { nodeCrypto } from '../../native/node/nodeCrypto.ts'
+import { systemRandom } from '../../workers/systemPorts.ts'
 import { createWsTransport } from '../../native/node/wsTransport.ts'
 import { madeUpEnvelopes, rawPeer } from '../../test/attack/rawPeer.ts'
 import { createChatPair, measureLatency } from '../lib/chatPair.ts'
@@ -43,14 +56,53 @@ async function readMetrics(httpUrl: string): Promise<Record<string, number>> {
   return out
 }
 
-export async function runAttackFlood(options: ScenarioOptions = {}): Promise<ScenarioResult<AttackFloodRaw>> {
+/** What the attacker writes each tenth of a second, and how the run labels it. */
+interface Attack {
+  readonly name: string
+  readonly label: string
+  /** Items (envelopes or origins) per second. */
+  readonly perSecond: number
+  /** The frames for one tenth of a second. */
+  burst(): Uint8Array[]
+}
+
+export const runAttackFlood = (options: ScenarioOptions = {}): Promise<ScenarioResult<AttackFloodRaw>> => {
   const factor = Number(process.env['FLOOD_FACTOR'] ?? 10)
-  const floodSeconds = Number(process.env['FLOOD_S'] ?? (options.quick ? 3 : 10))
-  const settleSeconds = Number(process.env['SETTLE_S'] ?? (options.quick ? 3 : 10))
-  const rounds = options.quick ? 30 : 200
   const perSecond = factor * DEFAULT_LINK_BUDGETS.stranger.envelopes.refillPerSecond
   // Ten frames a second, each carrying a tenth of the rate.
   const perFrame = Math.max(1, Math.round(perSecond / 10))
+  return runAttack(options, { name: 'attack-flood', label: `flood ${factor}× budget`, perSecond, burst: () => [madeUpEnvelopes(perFrame)] })
+}
+
+export const runAttackOrigins = (options: ScenarioOptions = {}): Promise<ScenarioResult<AttackFloodRaw>> => {
+  const perSecond = Number(process.env['ORIGINS_PER_S'] ?? 2_000)
+  const perBurst = Math.max(1, Math.round(perSecond / 10))
+  const floodSeconds = Number(process.env['FLOOD_S'] ?? (options.quick ? 3 : 10))
+  // Signed before the clock starts: what the attacker prepared. Each origin is used once.
+  const crypto = nodeCrypto()
+  const random = systemRandom()
+  const now = Date.now()
+  const pool = Array.from({ length: perBurst * 10 * floodSeconds }, (_, i) =>
+    encodeLinkFrame({
+      type: 'announce',
+      metric: 0,
+      announcement: createAnnouncement(crypto, generateIdentity(crypto, random), { seqno: 1, issuedAt: now + (i % 1000), custodian: false, prekey: null }),
+    }),
+  )
+  let next = 0
+  const burst = (): Uint8Array[] => {
+    const out = pool.slice(next, next + perBurst)
+    next += perBurst
+    return out
+  }
+  return runAttack(options, { name: 'attack-origins', label: `${perSecond.toLocaleString('en-US')} fake origins/s`, perSecond, burst })
+}
+
+async function runAttack(options: ScenarioOptions, attack: Attack): Promise<ScenarioResult<AttackFloodRaw>> {
+  const floodSeconds = Number(process.env['FLOOD_S'] ?? (options.quick ? 3 : 10))
+  const settleSeconds = Number(process.env['SETTLE_S'] ?? (options.quick ? 3 : 10))
+  const rounds = options.quick ? 30 : 200
+  const perSecond = attack.perSecond
 
   const relay = await startRelayProcess()
   try {
@@ -76,8 +128,10 @@ export async function runAttackFlood(options: ScenarioOptions = {}): Promise<Sce
           let open = true
           void peer.closed.then(() => void (open = false))
           while (open && performance.now() < floodEnd) {
-            await peer.write(madeUpEnvelopes(perFrame))
-            flooder.envelopesWritten += perFrame
+            const frames = attack.burst()
+            if (frames.length === 0) break
+            for (const frame of frames) await peer.write(frame)
+            flooder.envelopesWritten += frames.length
             await sleep(100)
           }
           peer.close()
@@ -94,17 +148,17 @@ export async function runAttackFlood(options: ScenarioOptions = {}): Promise<Sce
       const quietP99 = percentile(quiet.samplesMs, 99)
       const floodP99 = percentile(flooded.samplesMs, 99)
       return {
-        name: 'attack-flood',
+        name: attack.name,
         metrics: [
           { metric: 'honest latency p50, quiet', value: p(quiet.samplesMs, 50), unit: 'ms' },
           { metric: 'honest latency p99, quiet', value: p(quiet.samplesMs, 99), unit: 'ms' },
-          { metric: `honest latency p50, flood ${factor}× budget`, value: p(flooded.samplesMs, 50), unit: 'ms' },
-          { metric: `honest latency p99, flood ${factor}× budget`, value: p(flooded.samplesMs, 99), unit: 'ms' },
-          { metric: 'honest p99 flood / quiet', value: round(floodP99 / quietP99, 2), unit: '×' },
-          { metric: 'flooder links opened', value: flooder.links, unit: 'links' },
-          { metric: 'flooder connections refused', value: flooder.refused, unit: 'tries' },
-          { metric: 'relay RSS before flood', value: round(before / 2 ** 20, 1), unit: 'MiB' },
-          { metric: 'relay RSS end of flood', value: round(endOfFlood / 2 ** 20, 1), unit: 'MiB' },
+          { metric: `honest latency p50, ${attack.label}`, value: p(flooded.samplesMs, 50), unit: 'ms' },
+          { metric: `honest latency p99, ${attack.label}`, value: p(flooded.samplesMs, 99), unit: 'ms' },
+          { metric: 'honest p99 attack / quiet', value: round(floodP99 / quietP99, 2), unit: '×' },
+          { metric: 'attacker links opened', value: flooder.links, unit: 'links' },
+          { metric: 'attacker connections refused', value: flooder.refused, unit: 'tries' },
+          { metric: 'relay RSS before the attack', value: round(before / 2 ** 20, 1), unit: 'MiB' },
+          { metric: 'relay RSS end of the attack', value: round(endOfFlood / 2 ** 20, 1), unit: 'MiB' },
           { metric: `relay RSS ${settleSeconds} s later / before`, value: round(settled / before, 2), unit: '×' },
         ],
         raw: {

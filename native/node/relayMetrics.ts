@@ -37,6 +37,8 @@ export interface RelayMetricsSources {
   defence?: () => DefenceStats
   /** Home registrations (engine/reach/homeRegistry.ts): users who name this relay as a home relay. */
   homes?: () => RegistrationStats
+  /** Destinations the router keeps a route to (one per origin whose announcements it accepted). */
+  routes?: () => number
 }
 
 export interface RelayMetrics {
@@ -175,6 +177,17 @@ export function createRelayMetrics(sources: RelayMetricsSources): RelayMetrics {
     },
   })
 
+  const readRoutes = sources.routes
+  if (readRoutes) {
+    new Gauge({
+      name: `${PREFIX}routes`,
+      help: 'Destinations this relay keeps a route to now (origins whose announcements it accepted)',
+      registers,
+      collect() {
+        this.set(readRoutes())
+      },
+    })
+  }
   const readHomes = sources.homes
   if (readHomes) {
     new Gauge({

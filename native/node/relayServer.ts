@@ -124,6 +124,7 @@ export async function startRelay(init: RelayInit): Promise<RelayHandle> {
     forwarder: () => mesh.forwarder.stats(),
     ...(defence ? { defence: () => defence.stats() } : {}),
     ...(mesh.homes ? { homes: () => mesh.homes!.stats() } : {}),
+    routes: () => mesh.plane.router.routes().length,
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
