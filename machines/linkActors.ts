@@ -39,6 +39,8 @@ export interface LinkDeps {
   readonly onRefuse?: (peerId: string, reason: RefuseReason, ids: readonly Uint8Array[]) => void
   /** A neighbour registered its signed reach record (opaque here); false when it was hostile. */
   readonly onReach?: (peerId: string, record: Uint8Array) => boolean | void
+  /** A neighbour passed a signed custody receipt (opaque here); false when it was malformed or forged. */
+  readonly onCustody?: (peerId: string, receipt: Uint8Array) => boolean | void
   /**
    * Time for pings and link quality. Defaults to the clock the actor system runs
    * on (the `clock` given to createActor), so a SimulatedClock drives both.
@@ -344,6 +346,10 @@ export const sessionActor = fromCallback<SessionEvent, SessionInput>(({ input, s
         // A registration costs a signature check, as an announcement does: the same budget.
         if (!admit(gate, 'announcements')) break
         if (deps.onReach?.(opened.peerId, frame.record) === false) limiter?.penalize('rejectedAnnouncement')
+        break
+      case 'custody':
+        // A forged receipt claims custody it did not take: the custody-abuse penalty.
+        if (deps.onCustody?.(opened.peerId, frame.receipt) === false) limiter?.penalize('custodyAbuse')
         break
       case 'close':
         channel.link.close(frame.reason)

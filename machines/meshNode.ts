@@ -26,7 +26,7 @@ import type { PeerLinkParentEvent } from './peerLink.ts'
 export const TICK_MS = 1_000
 
 export interface MeshNodeInput {
-  readonly deps: Omit<LinkDeps, 'onEnvelopes' | 'onAnnouncement' | 'onAck' | 'onRefuse' | 'onReach'>
+  readonly deps: Omit<LinkDeps, 'onEnvelopes' | 'onAnnouncement' | 'onAck' | 'onRefuse' | 'onReach' | 'onCustody'>
   readonly plane: DataPlane
   readonly jitter: () => number
   /** Called whenever a link changes state (for the UI and the visualizer). */
@@ -73,6 +73,7 @@ export const meshNodeMachine = setup({
       onAck: (peerId: string, ids: readonly Uint8Array[]) => input.plane.ack(peerId, ids),
       onRefuse: (peerId: string, reason: RefuseReason, ids: readonly Uint8Array[]) => input.plane.refuse(peerId, reason, ids),
       onReach: (peerId: string, record: Uint8Array) => input.plane.reach(peerId, record),
+      onCustody: (peerId: string, receipt: Uint8Array) => input.plane.custody(peerId, receipt),
     },
   }),
   initial: 'running',

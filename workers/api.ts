@@ -19,6 +19,32 @@ export type {
   ProfileView,
 } from '../engine/messenger/views.ts'
 
+/** A contact's reach record, decoded: plain values for Comlink. */
+/** Counters since the engine started. */
+export interface EngineDiagnostics {
+  /** Envelopes received and processed; rejected (tampered, misaddressed, forged). */
+  readonly received: number
+  readonly rejected: number
+  /** Contacts' reach records dropped (invalid, or not theirs). */
+  readonly reachRejected: number
+  /** Plain custody acks not counted as relayed: the recipient's home relays are known, and only their signed receipt counts (issue 11). */
+  readonly custodyClaimsIgnored: number
+  /** Signed custody receipts that made a message relayed. */
+  readonly custodyReceiptsAccepted: number
+  /** Signed custody receipts refused by the sender's rule, by reason (not a home relay, wrong recipient, expired…). */
+  readonly custodyReceiptsRefused: Readonly<Record<string, number>>
+}
+
+export interface ContactReachView {
+  readonly seqno: number
+  /** ms since the epoch, the contact's clock. */
+  readonly issuedAt: number
+  /** ms since the epoch: the first instant it no longer counts. */
+  readonly expiresAt: number
+  /** 1..3 home relays in the contact's order of preference; `identity` is the relay's hex Ed25519 key. */
+  readonly relays: readonly { readonly address: string; readonly identity: string }[]
+}
+
 export interface EngineApi {
   /** The local profile, or null before onboarding. */
   profile(): Promise<ProfileView | null>
@@ -29,6 +55,11 @@ export interface EngineApi {
   /** Adds the contact in `code`; `InvalidOfferError` with a readable message on a bad code. */
   acceptOffer(code: string): Promise<ContactView>
   contacts(): Promise<ContactView[]>
+  /**
+   * The newest reach record this contact sent end to end (issue 11: the home relays that keep their
+   * mail), as verified when it arrived; null before one came. It may have expired since (`expiresAt`).
+   */
+  contactReach(contactId: string): Promise<ContactReachView | null>
   /** Marks a contact verified (after comparing safety numbers) or not; clears a key-change warning. */
   setVerified(contactId: string, verified: boolean): Promise<ContactView>
   /** Queues an end-to-end encrypted message; it is stored before it is sent. */
@@ -48,6 +79,8 @@ export interface EngineApi {
   /** Keeps a link to the relay at `url` (ws:// or wss://), reconnecting with backoff. */
   connect(relayUrl: string): Promise<void>
   links(): Promise<LinkView[]>
+  /** What the engine refused or ignored, by kind (for the debug panel and tests); never names a peer. */
+  diagnostics(): Promise<EngineDiagnostics>
   /** How traffic to a contact travels now (direct link or via a relay) and that link's quality. */
   path(contactId: string): Promise<ContactPath>
   /**

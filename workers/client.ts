@@ -90,6 +90,7 @@ export function createEngineClient(): EngineClient {
     createOffer: () => remote.createOffer(),
     acceptOffer: (code) => remote.acceptOffer(code),
     contacts: () => remote.contacts(),
+    contactReach: (contactId) => remote.contactReach(contactId),
     setVerified: (contactId, verified) => remote.setVerified(contactId, verified),
     send: (contactId, text) => remote.send(contactId, text),
     retry: (contactId, messageIds) => remote.retry(contactId, messageIds),
@@ -103,6 +104,7 @@ export function createEngineClient(): EngineClient {
     setReadReceipts: (enabled) => remote.setReadReceipts(enabled),
     connect: (relayUrl) => remote.connect(relayUrl),
     links: () => remote.links(),
+    diagnostics: () => remote.diagnostics(),
     path: (contactId) => remote.path(contactId),
 
     onEvents(listener) {

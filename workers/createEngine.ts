@@ -3,16 +3,19 @@
  * mesh node (links and routing), behind the `EngineApi` the page calls through
  * Comlink. Host-neutral: the browser worker and the Node worker both call this.
  */
+import { toHex } from '../engine/bytes.ts'
 import { SovereignError } from '../engine/errors.ts'
 import type { Clock, Crypto, Random, Store, Transport } from '../engine/ports/index.ts'
 import { createMessenger } from '../engine/messenger/index.ts'
 import type { Effects, EngineEvent, LinkView, MessageView, Outgoing } from '../engine/messenger/index.ts'
 import { MIGRATIONS, SCHEMA_VERSION } from '../engine/messenger/migrations/index.ts'
+import { acceptsCustodyReceipt, decodeReachRecord, verifyReachRecord } from '../engine/reach/index.ts'
+import type { CustodyAcceptance, VerifiedCustodyReceipt } from '../engine/reach/index.ts'
 import { migrateStore } from '../engine/store/index.ts'
 import type { OutboxPolicy } from '../machines/outbox.ts'
 import type { ScryptParams } from '../engine/backup/index.ts'
 import type { Envelope } from '../engine/wire/index.ts'
-import type { EngineApi } from './api.ts'
+import type { EngineApi, EngineDiagnostics } from './api.ts'
 import { createEventBatcher } from './eventBatcher.ts'
 import { createDirectLinks } from './directLinks.ts'
 import type { DirectLinks, RtcFactory } from './directLinks.ts'
@@ -48,8 +51,8 @@ export const SEEN_PRUNE_MS = 3_600_000
 export interface Engine extends EngineApi {
   /** Closes every link and stops the actors. */
   shutdown(): Promise<void>
-  /** Counters of the data plane, for tests and benchmarks. */
-  stats(): { received: number; rejected: number }
+  /** Counters of the data plane, for tests and benchmarks; `reachRejected`: contacts' reach records dropped (invalid or not theirs). */
+  stats(): EngineDiagnostics
   /** Closes direct (WebRTC) links; traffic falls back to relays. */
   dropDirectLinks(): Promise<void>
 }
@@ -66,7 +69,14 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
   // Flush per tick: a microtask, not setTimeout(0), which Node rounds up to 1 ms.
   const events = createEventBatcher<EngineEvent>((fn) => void Promise.resolve().then(fn))
   const relays = new Set<string>()
-  const counters = { received: 0, rejected: 0 }
+  const counters = {
+    received: 0,
+    rejected: 0,
+    reachRejected: 0,
+    custodyClaimsIgnored: 0,
+    custodyReceiptsAccepted: 0,
+    custodyReceiptsRefused: {} as Record<string, number>,
+  }
   let pruneTimer: unknown = null
   let direct: DirectLinks | null = null
   let outboxes: Outboxes | null = null
@@ -97,20 +107,64 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     const destination = outboxes?.firstSent(envelopeId)
     if (destination !== undefined) void messenger.markSent(destination, envelopeId).then(statusEvents, () => undefined)
   }
+  const markRelayed = (destination: string, envelopeId: string): void => {
+    outboxes?.relayed(envelopeId)
+    void messenger.markRelayed(destination, envelopeId).then(statusEvents, () => undefined)
+  }
+  /**
+   * A plain custody ack. Any neighbour can send one (issue 11: a peer that replayed an offline
+   * user's announcement acked the mail it diverted), so it counts only for a contact whose home
+   * relays we do not know yet; for the others only their home relay's signed receipt does.
+   */
   const onRelayed = (envelopeId: string): void => {
     const destination = outboxes?.destinationOf(envelopeId)
     if (destination === undefined) return
-    outboxes?.relayed(envelopeId)
-    void messenger.markRelayed(destination, envelopeId).then(statusEvents, () => undefined)
+    void messenger.contactReach(destination).then((record) => {
+      if (record !== null) counters.custodyClaimsIgnored++
+      else markRelayed(destination, envelopeId)
+    }, () => undefined)
+  }
+  /** A signed custody receipt (verified by the data plane): relayed when it is from one of the recipient's home relays. */
+  const onCustodyReceipt = (envelopeId: string, receipt: VerifiedCustodyReceipt): void => {
+    const destination = outboxes?.destinationOf(envelopeId)
+    if (destination === undefined) return
+    void messenger.contactReach(destination).then((bytes) => {
+      const now = c.clock.now()
+      let verdict: CustodyAcceptance
+      if (bytes === null) verdict = { ok: true } // home relays unknown: a signed receipt is at least what a plain ack is
+      else {
+        try {
+          verdict = acceptsCustodyReceipt(receipt, verifyReachRecord(c.crypto, bytes, { now }), now)
+        } catch {
+          verdict = { ok: false, reason: 'record-expired' }
+        }
+      }
+      if (verdict.ok) {
+        counters.custodyReceiptsAccepted++
+        markRelayed(destination, envelopeId)
+      } else counters.custodyReceiptsRefused[verdict.reason] = (counters.custodyReceiptsRefused[verdict.reason] ?? 0) + 1
+    }, () => undefined)
   }
   /** Sent once: receipts and signalling, which are not queued. */
   const transmit = (outgoing: Outgoing): void => mesh?.send(outgoing.bytes)
   /** Durable already: the outbox sends it now and again until its receipt. */
   const enqueue = (outgoing: Outgoing): void => outboxes?.enqueue(outgoing)
+  /**
+   * Our current reach record to these contacts, sent once like a signal, and only to those not sent
+   * this seqno yet (engine/messenger/contactReach.ts says why that is enough): called when the record
+   * changes (every contact) and when someone becomes a contact. Nothing before a home relay is known.
+   */
+  const shareReach = (contactIds: readonly string[]): void => {
+    const record = homeRecord?.current() ?? null
+    if (record === null) return
+    for (const id of contactIds) void messenger.composeReach(id, record).then((o) => o && transmit(o), () => undefined)
+  }
   const apply = (effects: Effects): void => {
     events.push(...effects.events)
     for (const d of effects.delivered) outboxes?.delivered(d.contactId, d.envelopeId)
     for (const contactId of effects.resync) resync(contactId)
+    counters.reachRejected += effects.reachDropped.length
+    shareReach(effects.shareReach)
     effects.replies.forEach(transmit)
     for (const s of effects.signals) direct?.onSignal(s.from, s.signal)
     // Receipts after the events: the user sees the message first, the ratchet step comes after.
@@ -144,7 +198,10 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       const identityHex = homeIdentities.get(address)
       return identityHex === undefined ? [] : [{ address, identityHex }]
     })
-    if (homeRecord?.update(homes)) mesh?.publishReach()
+    if (!homeRecord?.update(homes)) return
+    mesh?.publishReach()
+    // Every start signs a new record, so this also brings each contact's copy up to date after a restart.
+    void messenger.contacts().then((contacts) => shareReach(contacts.map((contact) => contact.id)), () => undefined)
   }
   const linksChanged = (): void => {
     const links = mesh?.links() ?? []
@@ -174,6 +231,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       deliverLocal,
       onSent,
       onRelayed,
+      onCustodyReceipt,
       prekey: () => messenger.signedPrekey(),
       onLinksChanged: linksChanged,
       onReachable: (destination) => outboxes?.reachable(destination),
@@ -248,9 +306,18 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       const { contact, outgoing } = await messenger.acceptOffer(code)
       events.push({ type: 'contact', contact })
       enqueue(outgoing)
+      // After the intro, on the same session: they learn who we are first, then where our mail waits.
+      shareReach([contact.id])
       return contact
     },
     contacts: () => messenger.contacts(),
+    async contactReach(contactId) {
+      const bytes = await messenger.contactReach(contactId)
+      if (bytes === null) return null
+      // Verified when it arrived; shape only here.
+      const { seqno, issuedAt, expiresAt, relays } = decodeReachRecord(bytes).record
+      return { seqno, issuedAt, expiresAt, relays: relays.map((r) => ({ address: r.address, identity: toHex(r.identity) })) }
+    },
     async setVerified(contactId, verified) {
       const contact = await messenger.setVerified(contactId, verified)
       events.push({ type: 'contact', contact })
@@ -299,6 +366,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     restoreBackup: (file, passphrase, onProgress) => backups.restore(file, passphrase, onProgress),
     exportData: () => backups.exportData(),
     stats: () => ({ ...counters }),
+    diagnostics: async () => ({ ...counters, custodyReceiptsRefused: { ...counters.custodyReceiptsRefused } }),
     dropDirectLinks: async () => mesh?.dropDirect(),
   }
   // After a restore the store holds another profile: nothing may act on the old state.

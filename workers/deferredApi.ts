@@ -11,6 +11,8 @@ const METHODS = [
   'createOffer',
   'acceptOffer',
   'contacts',
+  'contactReach',
+  'diagnostics',
   'setVerified',
   'send',
   'retry',

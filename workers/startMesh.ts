@@ -13,7 +13,7 @@ import type { CustodyJournal, DataPlane, Forwarder } from '../engine/routing/ind
 import type { CustodyLimits } from '../engine/routing/mailbox.ts'
 import type { PublicSignedPrekey } from '../engine/session/index.ts'
 import { createHomeRegistry } from '../engine/reach/index.ts'
-import type { HomeRegistry } from '../engine/reach/index.ts'
+import type { HomeRegistry, VerifiedCustodyReceipt } from '../engine/reach/index.ts'
 import { createLinkDefence } from '../machines/linkDefence.ts'
 import type { DefenceStats, LinkDefence, LinkDefenceInit } from '../machines/linkDefence.ts'
 import { linkActorsOf, linkViews, meshNodeMachine } from '../machines/meshNode.ts'
@@ -59,6 +59,8 @@ export interface MeshInit {
   readonly handshakeTimeoutMs?: number
   /** This node's signed reach record (issue 11), registered at every relay it dials; null while it has none. */
   readonly ownReach?: () => Uint8Array | null
+  /** A custodian's signed receipt (verified) for an envelope this node originated; the sender's rule decides if it counts. */
+  readonly onCustodyReceipt?: (messageId: string, receipt: VerifiedCustodyReceipt) => void
 }
 
 /** The defence counters, plus what is read from the open links when asked (O(links): for /metrics, not per frame). */
@@ -107,6 +109,7 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
   const plane = createDataPlane({
     ...(homes ? { homes } : {}),
     ...(init.ownReach ? { ownReach: init.ownReach } : {}),
+    ...(init.onCustodyReceipt ? { onCustodyReceipt: init.onCustodyReceipt } : {}),
     identity: init.identity,
     crypto: c.crypto,
     clock: c.clock,

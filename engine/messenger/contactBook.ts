@@ -41,6 +41,8 @@ export interface ContactBook {
    */
   learn(proof: KeyProof, name: string | null, relays: readonly string[], signedPrekey?: SignedPrekeyRecord): Promise<Learned>
   setVerified(id: string, verified: boolean): Promise<ContactRecord>
+  /** The store operation that writes `record` (the caller batches it with what changed it). */
+  put(record: ContactRecord): StoreOp
 }
 
 export function createContactBook(crypto: Crypto, store: Store, me: () => Uint8Array, now: () => number): ContactBook {
@@ -101,8 +103,10 @@ export function createContactBook(crypto: Crypto, store: Store, me: () => Uint8A
       const mergedRelays = [...new Set([...known.relays, ...relays])]
       const rename = known.provisionalName && name !== null
       const newPrekey = signedPrekey !== undefined && JSON.stringify(signedPrekey) !== JSON.stringify(known.signedPrekey)
+      // A new key is a new device (or a reinstall): it holds none of our reach records, so the next share sends ours again.
+      const { reachSent: _reachSent, ...keptOnKeyChange } = known
       const record: ContactRecord = {
-        ...known,
+        ...(sameKey ? known : keptOnKeyChange),
         relays: mergedRelays,
         ...(newPrekey ? { signedPrekey } : {}),
         ...(rename ? { displayName: name, provisionalName: false } : {}),
@@ -120,5 +124,6 @@ export function createContactBook(crypto: Crypto, store: Store, me: () => Uint8A
       await store.batch([put(record)])
       return record
     },
+    put,
   }
 }

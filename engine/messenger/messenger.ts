@@ -21,6 +21,7 @@ import type { Envelope, MessageBody } from '../wire/index.ts'
 import { createComposer } from './composer.ts'
 import type { Composed } from './composer.ts'
 import { createContactBook } from './contactBook.ts'
+import { createReachShare } from './contactReach.ts'
 import { normalizeDisplayName } from './displayName.ts'
 import { InvalidMessageError, MessengerClosedError, NoProfileError, ProfileExistsError, UnknownContactError } from './errors.ts'
 import { createHistoryBook } from './historyBook.ts'
@@ -38,6 +39,7 @@ import type { ContactView, EngineEvent, HistoryQuery, MessageStatus, MessageView
 export type { Outgoing } from './sealer.ts'
 export type { Effects } from './receiver.ts'
 export type { Composed } from './composer.ts'
+export type { ReachDropReason } from './contactReach.ts'
 export { DEFAULT_OUTBOX_LIMIT } from './outboxBook.ts'
 export { DEFAULT_TTL, MESSAGE_LIFETIME_MS } from './sealer.ts'
 export { MAX_BATCH_PLAINTEXT, MAX_TEXT_BYTES } from './composer.ts'
@@ -108,6 +110,13 @@ export interface Messenger {
   acknowledge(contactId: string, ids: readonly Uint8Array[]): Promise<Outgoing>
   /** Seals link signalling to a contact; not stored (a stale offer is useless). */
   signal(contactId: string, signal: Uint8Array): Promise<Outgoing>
+  /**
+   * Seals our own signed reach record to a contact, sent once like a signal (contactReach.ts says
+   * why); null when this contact was already sent this seqno or a newer one.
+   */
+  composeReach(contactId: string, record: Uint8Array): Promise<Outgoing | null>
+  /** The newest verified reach record this contact sent (the signed bytes); null before one came. */
+  contactReach(contactId: string): Promise<Uint8Array | null>
   history(contactId: string, query?: HistoryQuery): Promise<MessageView[]>
   /** Runs `fn` between the messenger's own store operations (a consistent backup, a restore). */
   quiet<T>(fn: () => Promise<T>): Promise<T>
@@ -146,7 +155,8 @@ export function createMessenger(c: MessengerComponents): Messenger {
     return { identity: id.signingKey.publicKey, binding: id.binding }
   }
   const composer = createComposer({ random, clock, store, book, status, history, outbox, seal, sender, exclusive })
-  const receive = createReceiver({ clock, store, book, sessions, status, history, outbox, self: () => requireIdentity().signingKey.publicKey })
+  const reach = createReachShare({ random, clock, store, book, seal, identity: requireIdentity, exclusive })
+  const receive = createReceiver({ crypto, clock, store, book, sessions, status, history, outbox, self: () => requireIdentity().signingKey.publicKey })
   /** Runs `fn` on an envelope's outbox entry, if it is still waiting; under `exclusive` so a receipt cannot race it. */
   const withEntry = <T>(destination: string, envelopeId: string, empty: T, fn: (entry: OutboxRecord) => Promise<T>): Promise<T> =>
     exclusive(async () => {
@@ -274,7 +284,8 @@ export function createMessenger(c: MessengerComponents): Messenger {
         if (current.relays?.includes(address)) return
         await store.set(keys.settings, encodeRecord({ ...current, relays: [...(current.relays ?? []), address] }))
       }),
-    setVerified: async (contactId, verified) => book.view(await book.setVerified(contactId, verified)),
+    // In turn with receives: both rewrite the contact's record, and neither may lose the other's change.
+    setVerified: (contactId, verified) => exclusive(async () => book.view(await book.setVerified(contactId, verified))),
     async compose(contactId, text) {
       const { messages, outgoing } = await composer.compose(contactId, [text])
       return { message: messages[0]!, outgoing: outgoing[0]! }
@@ -366,6 +377,8 @@ export function createMessenger(c: MessengerComponents): Messenger {
         sealed.commit()
         return sealed.outgoing
       }),
+    composeReach: reach.compose,
+    contactReach: reach.read,
     history: (contactId, query = {}) => history.page(contactId, query.before, query.limit),
     quiet: exclusive,
     close: () => {

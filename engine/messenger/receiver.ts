@@ -8,10 +8,12 @@
  * it is shown once.
  */
 import { equals, fromHex, toHex } from '../bytes.ts'
-import type { Clock, Store, StoreOp } from '../ports/index.ts'
+import type { Clock, Crypto, Store, StoreOp } from '../ports/index.ts'
 import { decodeMessageBatch, envelopeAssociatedData } from '../wire/index.ts'
 import type { Envelope } from '../wire/index.ts'
 import type { ContactBook } from './contactBook.ts'
+import { acceptContactReach } from './contactReach.ts'
+import type { ReachDropReason } from './contactReach.ts'
 import { SenderProofError } from './errors.ts'
 import type { HistoryBook } from './historyBook.ts'
 import type { OutboxBook } from './outboxBook.ts'
@@ -35,11 +37,28 @@ export interface Effects {
   readonly delivered: { readonly contactId: string; readonly envelopeId: string }[]
   /** Contacts whose session fell too far behind theirs to follow: start a new one (Messenger.resync). */
   readonly resync: string[]
+  /**
+   * Contacts to send our current reach record to (Messenger.composeReach): their intro arrived,
+   * so they just became a contact, or their key changed, so their device holds none of ours.
+   */
+  readonly shareReach: string[]
+  /** Reach records a contact sent that were dropped, never shown: the engine counts them. */
+  readonly reachDropped: { readonly contactId: string; readonly reason: ReachDropReason }[]
 }
 
-export const noEffects = (): Effects => ({ events: [], replies: [], signals: [], receipts: [], delivered: [], resync: [] })
+export const noEffects = (): Effects => ({
+  events: [],
+  replies: [],
+  signals: [],
+  receipts: [],
+  delivered: [],
+  resync: [],
+  shareReach: [],
+  reachDropped: [],
+})
 
 export interface ReceiverDeps {
+  readonly crypto: Crypto
   readonly clock: Clock
   readonly store: Store
   readonly book: ContactBook
@@ -87,13 +106,26 @@ export function createReceiver(d: ReceiverDeps): (envelope: Envelope) => Promise
     const named = intro?.type === 'intro' ? intro : null
     const learned = await book.learn(peer, named?.displayName ?? null, named?.relays ?? [])
     const contactId = learned.record.id
-    const ops: StoreOp[] = [...opened.ops, ...(learned.op ? [learned.op] : [])]
+    // A reach body may change the contact's record again: it is written once, after the loop.
+    let contact = learned.record
+    let contactOp = learned.op
+    const ops: StoreOp[] = [...opened.ops]
     const effects: Effects = { ...noEffects(), events: learned.op ? [{ type: 'contact', contact: book.view(learned.record) }] : [] }
+    if (named || learned.keyChanged) effects.shareReach.push(contactId)
     const acked: Uint8Array[] = []
     const fresh: Omit<MessageRecord, 'seq'>[] = []
     const commits: (() => void)[] = [opened.commit]
     for (const { id: itemId, body } of items) {
       if (body.type === 'signal') effects.signals.push({ from: contactId, signal: body.signal })
+      if (body.type === 'reach') {
+        // Dropped quietly: nothing the user could act on, and the rest of the envelope still counts.
+        const arrival = acceptContactReach(d.crypto, contact, body.record, clock.now())
+        if (arrival.kind === 'dropped') effects.reachDropped.push({ contactId, reason: arrival.reason })
+        if (arrival.kind === 'kept') {
+          contact = arrival.record
+          contactOp = book.put(contact)
+        }
+      }
       if (body.type === 'receipt') {
         const change = await status.acknowledge(contactId, body.ids.map(toHex), body.kind)
         ops.push(...change.ops)
@@ -128,6 +160,7 @@ export function createReceiver(d: ReceiverDeps): (envelope: Envelope) => Promise
       const seen: SeenRecord = { contactId, ids: acked.map(toHex), expiresAt: envelope.header.expiresAt }
       ops.push({ type: 'set', key: keys.seen(envelopeId), value: encodeRecord(seen) })
     }
+    if (contactOp) ops.push(contactOp)
     await store.batch(ops)
     commits.forEach((commit) => commit())
     if (fresh.length > 0) appended.commit()

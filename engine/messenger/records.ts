@@ -27,6 +27,13 @@ export interface ContactRecord {
   readonly provisionalName: boolean
   /** Their signed prekey from the last offer (hex of id, key, signature); null for contacts met by message. */
   readonly signedPrekey: { readonly id: number; readonly publicKey: string; readonly signature: string } | null
+  /**
+   * Hex of the newest verified reach record they sent (contactReach.ts); absent until one came.
+   * Optional, as `reachSent`: a record stored before issue 11 lacks both and needs no migration.
+   */
+  readonly reach?: string
+  /** Seqno of our own reach record last sealed to them; absent before the first (or after a key change). */
+  readonly reachSent?: number
 }
 
 export interface MessageRecord {

@@ -10,9 +10,12 @@ import type { Clock, Crypto } from '../ports/index.ts'
 import type { PublicSignedPrekey } from '../session/index.ts'
 import { MESSAGE_ID_BYTES } from '../wire/index.ts'
 import type { Envelope, LinkFrame, RefuseReason } from '../wire/index.ts'
-import type { HomeRegistry } from '../reach/index.ts'
+import { decodeCustodyReceipt, isReachError, verifyCustodyReceipt } from '../reach/index.ts'
+import type { HomeRegistry, VerifiedCustodyReceipt } from '../reach/index.ts'
+import { createReceiptQueue } from './custodyReceipts.ts'
 import { isAnnouncementError } from './errors.ts'
 import { createForwarder } from './forwarder.ts'
+import { DEFAULT_CUSTODY } from './mailbox.ts'
 import type { Forwarder, ForwarderInit, Hop, RouteResult } from './forwarder.ts'
 import { createRouter } from './router.ts'
 import type { Outgoing, Router } from './router.ts'
@@ -45,6 +48,11 @@ export interface DataPlaneInit {
   readonly homes?: HomeRegistry
   /** This node's own signed reach record, registered at every relay it dials (upstream links); null while it has none. */
   readonly ownReach?: () => Uint8Array | null
+  /**
+   * A custodian signed a receipt for an envelope this node originated (verified here:
+   * signature and times). Whether it counts is the sender's rule (acceptsCustodyReceipt).
+   */
+  readonly onCustodyReceipt?: (envelopeId: string, receipt: VerifiedCustodyReceipt) => void
 }
 
 export interface DataPlane {
@@ -62,6 +70,8 @@ export interface DataPlane {
   reach(peerId: string, record: Uint8Array): boolean
   /** This node's reach record changed: register it again at every relay it dialed. */
   publishReach(): void
+  /** A neighbour passed a custody receipt; false when it was malformed or forged (the link counts it). */
+  custody(peerId: string, receipt: Uint8Array): boolean
   /** Routes an envelope this node originated. */
   send(bytes: Uint8Array): RouteResult
   /** Periodic work: announcements, route expiry, pending acks. Call about once a second. */
@@ -100,6 +110,8 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     list.push(id)
     pendingAcks.set(peerId, list)
   }
+  const receipts = createReceiptQueue({ crypto: init.crypto, identity: init.identity })
+  const maxHoldMs = init.custody?.maxHoldMs ?? DEFAULT_CUSTODY.maxHoldMs
   const queueRefusal = (peerId: string, reason: RefuseReason, id: Uint8Array): void => {
     let byReason = pendingRefusals.get(peerId)
     if (!byReason) pendingRefusals.set(peerId, (byReason = new Map()))
@@ -113,7 +125,12 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     deliverLocal: init.deliverLocal,
     ...(init.onSent ? { onSent: init.onSent } : {}),
     route: (destination) => router.nextHop(destination),
-    onHeld: (id, from) => queueAck(from, id),
+    onHeld: (id, from, destination, expiresAt) => {
+      const now = init.clock.now()
+      // A home relay signs for the users who registered it; anyone else's mail gets a plain ack.
+      if (init.homes?.isHome(destination, now)) receipts.held(from, destination, id, Math.min(expiresAt, now + maxHoldMs))
+      else queueAck(from, id)
+    },
     onRefused: (id, from, reason) => {
       if (from === null) init.onRefused?.(toHex(id), reason)
       else queueRefusal(from, reason, id)
@@ -205,6 +222,35 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       const result = init.homes?.register(peerId, record, init.clock.now())
       return result === undefined || result.ok || !result.hostile
     },
+    custody(peerId, receipt) {
+      let ids: readonly Uint8Array[]
+      try {
+        ids = decodeCustodyReceipt(receipt).receipt.ids
+      } catch (error) {
+        if (!isReachError(error)) throw error
+        return false
+      }
+      const mine: string[] = []
+      for (const id of ids) {
+        const hex = toHex(id)
+        if (originated.has(hex)) mine.push(hex)
+        else {
+          const back = cameFrom.get(hex)
+          if (back !== undefined && back !== peerId) receipts.pass(back, receipt)
+        }
+      }
+      if (mine.length === 0) return true
+      let verified: VerifiedCustodyReceipt
+      try {
+        verified = verifyCustodyReceipt(init.crypto, receipt, { now: init.clock.now() })
+      } catch (error) {
+        if (!isReachError(error)) throw error
+        // Forged, or expired on the way: nothing is promised, so nothing counts.
+        return (error as Error).name === 'RecordExpiredError'
+      }
+      for (const hex of mine) init.onCustodyReceipt?.(hex, verified)
+      return true
+    },
     publishReach() {
       const record = init.ownReach?.()
       if (!record) return
@@ -225,6 +271,7 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
           if (hop) for (let i = 0; i < ids.length; i += MAX_ACK_IDS) hop.frame({ type: 'ack', ids: ids.slice(i, i + MAX_ACK_IDS) })
         }
         pendingAcks.clear()
+        for (const { to, receipt } of receipts.drain(now)) hops.get(to)?.frame({ type: 'custody', receipt })
       }
       for (const [peerId, byReason] of pendingRefusals) {
         const hop = hops.get(peerId)

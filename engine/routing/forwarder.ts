@@ -44,8 +44,12 @@ export interface ForwarderInit {
    * Consulted after a direct link and before an upstream relay.
    */
   readonly route?: (destination: string) => string | null
-  /** Called when an envelope from neighbour `from` is held here: a custodian acks its id to `from`. */
-  readonly onHeld?: (messageId: Uint8Array, from: string) => void
+  /**
+   * Called when an envelope from neighbour `from` is held here: a custodian acks its id to
+   * `from` (or signs a receipt, when `destination`, hex, registered here). `expiresAt` is
+   * the envelope's own; custody may clamp it further.
+   */
+  readonly onHeld?: (messageId: Uint8Array, from: string, destination: string, expiresAt: number) => void
   /**
    * Called when custody refused an envelope (from neighbour `from`, or this
    * node's own when null): the typed answer a sender's outbox acts on by keeping
@@ -194,7 +198,7 @@ export function createForwarder(init: ForwarderInit): Forwarder {
       // A retry replaced the copy held before: that one is dropped, so held + dropped still adds up.
       if (result.type === 'replaced') counts.dropped++
       // Acked again on a retry too: the sender retransmits because it missed the first ack.
-      if (from !== null) init.onHeld?.(header.id, from)
+      if (from !== null) init.onHeld?.(header.id, from, destination, header.expiresAt)
       return 'held'
     },
     addHop(peerId, hop) {

@@ -6,7 +6,7 @@
  *
  *   version  u8  = 1
  *   type     u8  1 = envelopes, 2 = ping, 3 = pong, 4 = close, 5 = announce, 6 = ack, 7 = refuse,
- *                8 = reach
+ *                8 = reach, 9 = custody
  *   envelopes: count varint (1..1024), then per envelope varint length (>= 1) + bytes
  *   ping/pong: nonce u32, sentAt u48 (ms; pong echoes the ping's values)
  *   close:     reason u8 (1 = shutdown, 2 = protocol, 3 = overload)
@@ -16,6 +16,7 @@
  *   refuse:    reason u8 (1 = destination-full, 2 = sender-over-quota, 3 = too-large,
  *              4 = expired), then ids as in ack
  *   reach:     the sender's signed reach record: varint length (1..1024) + bytes
+ *   custody:   a custodian's signed custody receipt: varint length (1..8192) + bytes
  *
  * Envelopes are batched because one frame per small message costs ~100x the
  * CPU per message of a packed frame (DESIGN.md §8). Envelope bytes are opaque
@@ -30,7 +31,9 @@
  * 'refuse' says which it would not hold, and why (its custody budgets, issue 10), so
  * the sender's outbox knows the message is still only its own to keep.
  * 'reach' registers the sender's own signed reach record (engine/reach/reachRecord.ts,
- * opaque here) at a relay it names as a home relay (issue 11).
+ * opaque here) at a relay it names as a home relay (issue 11). 'custody' carries a
+ * home relay's signed custody receipt (engine/reach/custodyReceipt.ts) back toward the
+ * senders, the way 'ack' goes; unlike an ack, only its signer can have made it.
  */
 import { byteReader } from './byteReader.ts'
 import { byteWriter, varintLength } from './byteWriter.ts'
@@ -48,6 +51,8 @@ export const RETRACTION_METRIC = 0xffff
 export const MAX_ACK_IDS = 1024
 /** A reach record is at most 986 bytes (engine/reach/reachRecord.ts): room for a later version. */
 export const MAX_REACH_RECORD_BYTES = 1024
+/** A receipt for 256 ids is 4,239 bytes (engine/reach/custodyReceipt.ts): room for a later version. */
+export const MAX_CUSTODY_RECEIPT_BYTES = 8192
 
 export type CloseReason = 'shutdown' | 'protocol' | 'overload'
 /** Why a custodian would not hold an envelope (engine/routing/mailbox.ts RefusalReason). */
@@ -62,6 +67,7 @@ export type LinkFrame =
   | { readonly type: 'ack'; readonly ids: readonly Uint8Array[] }
   | { readonly type: 'refuse'; readonly reason: RefuseReason; readonly ids: readonly Uint8Array[] }
   | { readonly type: 'reach'; readonly record: Uint8Array }
+  | { readonly type: 'custody'; readonly receipt: Uint8Array }
 
 const TYPE_ENVELOPES = 1
 const TYPE_PING = 2
@@ -71,6 +77,7 @@ const TYPE_ANNOUNCE = 5
 const TYPE_ACK = 6
 const TYPE_REFUSE = 7
 const TYPE_REACH = 8
+const TYPE_CUSTODY = 9
 
 const CLOSE_REASONS: readonly CloseReason[] = ['shutdown', 'protocol', 'overload']
 const REFUSE_REASONS: readonly RefuseReason[] = ['destination-full', 'sender-over-quota', 'too-large', 'expired']
@@ -90,6 +97,7 @@ function sizeHint(frame: LinkFrame): number {
   if (frame.type === 'ack') return 2 + varintLength(frame.ids.length) + frame.ids.length * MESSAGE_ID_BYTES
   if (frame.type === 'refuse') return 3 + varintLength(frame.ids.length) + frame.ids.length * MESSAGE_ID_BYTES
   if (frame.type === 'reach') return 2 + varintLength(frame.record.length) + frame.record.length
+  if (frame.type === 'custody') return 2 + varintLength(frame.receipt.length) + frame.receipt.length
   return 16
 }
 
@@ -151,6 +159,10 @@ export function encodeLinkFrame(frame: LinkFrame): Uint8Array {
     case 'reach':
       w.u8(TYPE_REACH, 'link frame type')
       w.lengthPrefixed(frame.record, 'reach record', 1, MAX_REACH_RECORD_BYTES)
+      break
+    case 'custody':
+      w.u8(TYPE_CUSTODY, 'link frame type')
+      w.lengthPrefixed(frame.receipt, 'custody receipt', 1, MAX_CUSTODY_RECEIPT_BYTES)
       break
     default:
       throw new MalformedError(`link frame type ${String((frame as { type: unknown }).type)} is unknown`)
@@ -217,6 +229,9 @@ export function decodeLinkFrame(bytes: Uint8Array): LinkFrame {
     }
     case TYPE_REACH:
       frame = { type: 'reach', record: r.lengthPrefixed('reach record', 1, MAX_REACH_RECORD_BYTES) }
+      break
+    case TYPE_CUSTODY:
+      frame = { type: 'custody', receipt: r.lengthPrefixed('custody receipt', 1, MAX_CUSTODY_RECEIPT_BYTES) }
       break
     default:
       throw new UnknownFrameTypeError('link frame', tag)

@@ -5,13 +5,17 @@
  * Layout (big-endian):
  *
  *   version    u8   = 1
- *   type       u8   1 = text, 2 = intro
+ *   type       u8   1 = text, 2 = intro, 3 = receipt, 4 = signal, 5 = reach
  *   identity   32   sender's Ed25519 public key
  *   binding    64   signature binding the sender's Noise static key to identity
  *   sentAt     u48  ms since the Unix epoch, the sender's clock
- *   then for text:   text (varint length 1..16384 + UTF-8)
- *   then for intro:  displayName (varint length + UTF-8, rules in profileFields.ts)
- *                    relay count u8 (0..4), relays (varint length + UTF-8 each)
+ *   then for text:    text (varint length 1..16384 + UTF-8)
+ *   then for intro:   displayName (varint length + UTF-8, rules in profileFields.ts)
+ *                     relay count u8 (0..4), relays (varint length + UTF-8 each)
+ *   then for receipt: kind u8 (1 = delivered, 2 = read), id count varint (1..256), 16-byte message ids
+ *   then for signal:  varint length 1..8192 + opaque WebRTC signalling bytes
+ *   then for reach:   varint length 1..1024 + the sender's signed reach record
+ *                     (engine/reach/reachRecord.ts; opaque here, the messenger verifies it)
  *
  * The text cap is in UTF-8 bytes, not characters: it is what bounds the
  * sealed size, whatever the script.
@@ -19,6 +23,8 @@
 import { byteReader } from './byteReader.ts'
 import { byteWriter } from './byteWriter.ts'
 import { MalformedError, UnknownFrameTypeError, UnsupportedVersionError } from './errors.ts'
+// The same cap as the link's 'reach' frame: one record, whichever way it travels.
+import { MAX_REACH_RECORD_BYTES } from './linkFrame.ts'
 import { readProfile, writeProfile } from './profileFields.ts'
 
 export const MESSAGE_BODY_VERSION = 1
@@ -65,6 +71,14 @@ export type MessageBody =
       readonly sentAt: number
       readonly signal: Uint8Array
     }
+  | {
+      /** The sender's signed reach record (where their mail is kept), sent to contacts whenever it changes. */
+      readonly type: 'reach'
+      readonly sender: SenderProof
+      readonly sentAt: number
+      /** Opaque at this layer: engine/reach decodes and verifies it. */
+      readonly record: Uint8Array
+    }
 
 export type ReceiptKind = 'delivered' | 'read'
 export const MAX_RECEIPT_IDS = 256
@@ -75,7 +89,8 @@ const TYPE_TEXT = 1
 const TYPE_INTRO = 2
 const TYPE_RECEIPT = 3
 const TYPE_SIGNAL = 4
-const TAGS = { text: TYPE_TEXT, intro: TYPE_INTRO, receipt: TYPE_RECEIPT, signal: TYPE_SIGNAL } as const
+const TYPE_REACH = 5
+const TAGS = { text: TYPE_TEXT, intro: TYPE_INTRO, receipt: TYPE_RECEIPT, signal: TYPE_SIGNAL, reach: TYPE_REACH } as const
 
 export function encodeMessageBody(body: MessageBody): Uint8Array {
   const w = byteWriter(128 + (body.type === 'text' ? body.text.length * 3 : 0))
@@ -106,6 +121,9 @@ export function encodeMessageBody(body: MessageBody): Uint8Array {
     case 'signal':
       w.lengthPrefixed(body.signal, 'signal', 1, MAX_SIGNAL_BYTES)
       break
+    case 'reach':
+      w.lengthPrefixed(body.record, 'reach record', 1, MAX_REACH_RECORD_BYTES)
+      break
   }
   return w.finish()
 }
@@ -115,7 +133,7 @@ export function decodeMessageBody(bytes: Uint8Array): MessageBody {
   const version = r.u8('message body version')
   if (version !== MESSAGE_BODY_VERSION) throw new UnsupportedVersionError('message body', version)
   const tag = r.u8('message body type')
-  if (tag < TYPE_TEXT || tag > TYPE_SIGNAL) throw new UnknownFrameTypeError('message body', tag)
+  if (tag < TYPE_TEXT || tag > TYPE_REACH) throw new UnknownFrameTypeError('message body', tag)
   const identity = r.bytes(IDENTITY_BYTES, 'sender identity')
   const binding = r.bytes(BINDING_BYTES, 'sender binding')
   const sender: SenderProof = { identity, binding }
@@ -134,8 +152,10 @@ export function decodeMessageBody(bytes: Uint8Array): MessageBody {
     const ids: Uint8Array[] = []
     for (let i = 0; i < count; i++) ids.push(r.bytes(RECEIPT_ID_BYTES, 'receipt id'))
     body = { type: 'receipt', sender, sentAt, kind: kindTag === 2 ? 'read' : 'delivered', ids }
-  } else {
+  } else if (tag === TYPE_SIGNAL) {
     body = { type: 'signal', sender, sentAt, signal: r.lengthPrefixed('signal', 1, MAX_SIGNAL_BYTES) }
+  } else {
+    body = { type: 'reach', sender, sentAt, record: r.lengthPrefixed('reach record', 1, MAX_REACH_RECORD_BYTES) }
   }
   r.end('message body')
   return body

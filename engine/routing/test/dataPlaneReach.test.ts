@@ -7,11 +7,13 @@ import { describe, expect, it } from 'vitest'
 import { toHex } from '../../bytes.ts'
 import { nobleCrypto } from '../../crypto/nobleCrypto.ts'
 import type { Clock } from '../../ports/index.ts'
-import { createHomeRegistry, signReachRecord } from '../../reach/index.ts'
+import { createHomeRegistry, decodeCustodyReceipt, signReachRecord } from '../../reach/index.ts'
+import type { VerifiedCustodyReceipt } from '../../reach/index.ts'
+import { flipBit } from '../../wire/test/arbitraries.ts'
 import type { LinkFrame } from '../../wire/index.ts'
 import { createDataPlane } from '../dataPlane.ts'
 import type { PlaneHop } from '../dataPlane.ts'
-import { hop, T0 } from './forwarderKit.ts'
+import { envelope, hop, idOf, T0 } from './forwarderKit.ts'
 import { identityOf } from './routerNet.ts'
 
 const crypto = nobleCrypto()
@@ -66,5 +68,62 @@ describe('data plane home registration', () => {
     expect(homes.stats()).toEqual({ held: 1, accepted: 1, refused: { stale: 1, 'not-own-record': 1 } })
     const plain = createDataPlane({ identity: user, crypto, clock, deliverLocal: () => undefined })
     expect(plain.reach(hex(identityOf('M')), new Uint8Array([1]))).toBe(true)
+  })
+
+  it('a home relay answers mail it holds for a registered user with a receipt it signs, anyone else\'s with a plain ack', () => {
+    const homes = createHomeRegistry({ crypto, self: relayId.signingKey.publicKey })
+    const relay = createDataPlane({ identity: relayId, crypto, clock, custodian: true, deliverLocal: () => undefined, homes })
+    relay.reach(hex(user), recordOf(1))
+    const frames: LinkFrame[] = []
+    const sender: PlaneHop = { ...hop('peer'), frame: (f: LinkFrame) => void frames.push(f) }
+    const SENDER = 'dd'.repeat(32)
+    relay.linkOpen(SENDER, sender)
+    const forUser = [envelope(hex(user)), envelope(hex(user))]
+    const forStranger = envelope(hex(identityOf('S')))
+    relay.envelopes(SENDER, [...forUser, forStranger])
+    relay.tick(T0)
+    const custody = frames.filter((f) => f.type === 'custody')
+    expect(custody).toHaveLength(1) // both ids in one receipt: one signature a tick per sender and user
+    const { receipt } = decodeCustodyReceipt((custody[0] as { receipt: Uint8Array }).receipt)
+    expect(toHex(receipt.custodian)).toBe(hex(relayId))
+    expect(toHex(receipt.recipient)).toBe(hex(user))
+    expect(receipt.ids.map(toHex).sort()).toEqual(forUser.map(idOf).sort())
+    expect(receipt.heldUntil).toBe(T0 + 60_000) // the envelopes' own expiry, under custody's cap
+    const acks = frames.filter((f) => f.type === 'ack')
+    expect(acks.flatMap((f) => (f as { readonly ids: readonly Uint8Array[] }).ids.map(toHex))).toEqual([idOf(forStranger)])
+  })
+
+  it('the sender hears of a genuine receipt for its own envelope; a forged one is refused; a relay in between passes it back', () => {
+    const homes = createHomeRegistry({ crypto, self: relayId.signingKey.publicKey })
+    const relay = createDataPlane({ identity: relayId, crypto, clock, custodian: true, deliverLocal: () => undefined, homes })
+    relay.reach(hex(user), recordOf(1))
+    const heard: Array<[string, VerifiedCustodyReceipt]> = []
+    const sender = createDataPlane({ identity: identityOf('A'), crypto, clock, deliverLocal: () => undefined, onCustodyReceipt: (id, r) => void heard.push([id, r]) })
+    const middle = createDataPlane({ identity: identityOf('M'), crypto, clock, custodian: true, deliverLocal: () => undefined })
+    // sender → middle → relay, each link a pair of hops that hand frames and envelopes across.
+    const ids = { sender: hex(identityOf('A')), middle: hex(identityOf('M')), relay: hex(relayId) }
+    const custodyTo: Record<string, Uint8Array[]> = { sender: [], middle: [] }
+    const toMiddle: PlaneHop = { kind: 'upstream', send: (es) => middle.envelopes(ids.sender, es), frame: () => undefined }
+    const toRelay: PlaneHop = { kind: 'upstream', send: (es) => relay.envelopes(ids.middle, es), frame: () => undefined }
+    const middleToSender: PlaneHop = { kind: 'peer', send: () => undefined, frame: (f) => void (f.type === 'custody' && custodyTo.sender!.push(f.receipt)) }
+    const relayToMiddle: PlaneHop = { kind: 'peer', send: () => undefined, frame: (f) => void (f.type === 'custody' && custodyTo.middle!.push(f.receipt)) }
+    sender.linkOpen(ids.middle, toMiddle)
+    middle.linkOpen(ids.sender, middleToSender)
+    middle.linkOpen(ids.relay, toRelay)
+    relay.linkOpen(ids.middle, relayToMiddle)
+    const mail = envelope(hex(user))
+    sender.send(mail) // the hops hand envelopes across at once: sender → middle → relay, where it is held
+    relay.tick(T0)
+    expect(custodyTo.middle).toHaveLength(1)
+    const receipt = custodyTo.middle![0]!
+    // Forged on the way (one bit of the signature): the sender refuses it and hears nothing.
+    expect(sender.custody(ids.middle, flipBit(receipt, receipt.length * 8 - 1))).toBe(false)
+    expect(heard).toEqual([])
+    expect(middle.custody(ids.relay, receipt)).toBe(true)
+    middle.tick(T0)
+    expect(custodyTo.sender).toEqual([receipt])
+    expect(sender.custody(ids.middle, receipt)).toBe(true)
+    expect(heard.map(([id]) => id)).toEqual([idOf(mail)])
+    expect(toHex(heard[0]![1].custodian)).toBe(hex(relayId))
   })
 })

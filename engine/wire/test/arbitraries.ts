@@ -69,6 +69,8 @@ export const messageBodyArb: fc.Arbitrary<MessageBody> = fc.oneof(
     ids: fc.array(bytesOf(16), { minLength: 1, maxLength: 5 }),
   }),
   fc.record({ type: fc.constant('signal' as const), sender: senderArb, sentAt: u48, signal: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
+  // Opaque at the wire level: any 1..1024 bytes, lengths on both sides of the 1-byte varint.
+  fc.record({ type: fc.constant('reach' as const), sender: senderArb, sentAt: u48, record: fc.uint8Array({ minLength: 1, maxLength: 300 }) }),
 )
 
 export const linkFrameArb: fc.Arbitrary<LinkFrame> = fc.oneof(
@@ -91,6 +93,7 @@ export const linkFrameArb: fc.Arbitrary<LinkFrame> = fc.oneof(
     ids: fc.array(bytesOf(16), { minLength: 1, maxLength: 40 }),
   }),
   fc.record({ type: fc.constant('reach' as const), record: fc.uint8Array({ minLength: 1, maxLength: 1024 }) }),
+  fc.record({ type: fc.constant('custody' as const), receipt: fc.uint8Array({ minLength: 1, maxLength: 8192 }) }),
 )
 
 export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {

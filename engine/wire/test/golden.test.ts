@@ -32,11 +32,13 @@ interface GoldenBody {
   text?: string
   displayName?: string
   relays?: string[]
+  record?: string
 }
 
 function toMessageBody(v: GoldenBody): MessageBody {
   const sender = { identity: fromHex(v.identity), binding: fromHex(v.binding) }
   if (v.type === 'text') return { type: 'text', sender, sentAt: v.sentAt, text: v.text! }
+  if (v.type === 'reach') return { type: 'reach', sender, sentAt: v.sentAt, record: fromHex(v.record!) }
   return { type: 'intro', sender, sentAt: v.sentAt, displayName: v.displayName!, relays: v.relays! }
 }
 
@@ -48,6 +50,7 @@ interface GoldenFrame {
   reason?: string
   announcement?: string
   record?: string
+  receipt?: string
   metric?: number
   ids?: string[]
 }
@@ -67,6 +70,8 @@ function toLinkFrame(v: GoldenFrame): LinkFrame {
       return { type: 'refuse', reason: v.reason as RefuseReason, ids: v.ids!.map(fromHex) }
     case 'reach':
       return { type: 'reach', record: fromHex(v.record!) }
+    case 'custody':
+      return { type: 'custody', receipt: fromHex(v.receipt!) }
     default:
       return { type: 'close', reason: v.reason as CloseReason }
   }
@@ -76,8 +81,8 @@ describe('golden vectors', () => {
   it('covers every format and every link frame variant', () => {
     expect(golden.envelopes.length).toBeGreaterThanOrEqual(4)
     expect(new Set(golden.envelopes.map((v) => v.attempt))).toEqual(new Set([0, 3, 255]))
-    expect(new Set(golden.messageBodies.map((v) => v.value.type))).toEqual(new Set(['text', 'intro']))
-    expect(new Set(golden.linkFrames.map((v) => v.value.type))).toEqual(new Set(['envelopes', 'ping', 'pong', 'close', 'announce', 'ack', 'refuse', 'reach']))
+    expect(new Set(golden.messageBodies.map((v) => v.value.type))).toEqual(new Set(['text', 'intro', 'reach']))
+    expect(new Set(golden.linkFrames.map((v) => v.value.type))).toEqual(new Set(['envelopes', 'ping', 'pong', 'close', 'announce', 'ack', 'refuse', 'reach', 'custody']))
   })
 
   for (const vector of golden.envelopes) {

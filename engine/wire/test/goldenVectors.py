@@ -42,6 +42,11 @@ message_bodies = [
     {'name': 'intro without relays', 'value': {'type': 'intro', **sender, 'sentAt': 0, 'displayName': 'A', 'relays': []},
      'encoded': (head(2, 0) + lp(b'A') + bytes([0])).hex()},
 ]
+# reach: the sender's signed reach record, opaque at this layer (the messenger verifies it
+# with engine/reach); placeholder bytes, 172 of them so the length needs a 2-byte varint.
+message_bodies.append({'name': 'reach (a 172-byte record)',
+                       'value': {'type': 'reach', **sender, 'sentAt': 1735689600002, 'record': seq(172, 0x40).hex()},
+                       'encoded': (head(5, 1735689600002) + lp(seq(172, 0x40))).hex()})
 
 batch = [bytes.fromhex(envelopes[0]['encoded']), bytes([0xaa, 0xbb, 0xcc])]
 link_frames = [
@@ -77,6 +82,10 @@ for reason, code, ids in [('destination-full', 1, [seq(16, 0x20)]), ('expired', 
 reach_record = seq(172, 0x40)
 link_frames.append({'name': 'reach (a 172-byte record)', 'value': {'type': 'reach', 'record': reach_record.hex()},
                     'encoded': (bytes([1, 8]) + lp(reach_record)).hex()})
+# custody: a custodian's signed custody receipt, opaque here (engine/reach parses it); 158 bytes (one id).
+custody_receipt = seq(158, 0x90)
+link_frames.append({'name': 'custody (a 158-byte receipt)', 'value': {'type': 'custody', 'receipt': custody_receipt.hex()},
+                    'encoded': (bytes([1, 9]) + lp(custody_receipt)).hex()})
 
 def offer(name, ident, static, bind, spk, display, relays):
     spk_id, spk_pub, spk_sig = spk

@@ -6,6 +6,7 @@ import {
   encodeLinkFrame,
   MAX_ACK_IDS,
   MAX_ANNOUNCEMENT_BYTES,
+  MAX_CUSTODY_RECEIPT_BYTES,
   MAX_REACH_RECORD_BYTES,
   MAX_BATCH_ENVELOPES,
   MAX_LINK_FRAME,
@@ -48,7 +49,7 @@ describe('link frame', () => {
     expect(() => decodeLinkFrame(fromHex('020403'))).toThrow(
       expect.objectContaining({ name: 'UnsupportedVersionError', version: 2 }),
     )
-    for (const tag of [0, 9, 255]) {
+    for (const tag of [0, 10, 255]) {
       expect(() => decodeLinkFrame(new Uint8Array([1, tag]))).toThrow(
         expect.objectContaining({ name: 'UnknownFrameTypeError', tag }),
       )
@@ -93,6 +94,16 @@ describe('link frame', () => {
     // Length 1025 (LEB128 0x81 0x08) is refused before the bytes are read.
     expect(() => decodeLinkFrame(fromHex('010500018108'))).toThrow(/announcement length 1025 is outside 1..1024/)
     expect(() => decodeLinkFrame(fromHex('0105000100'))).toThrow(/announcement length 0 is outside/)
+  })
+
+  it('bounds a custody receipt at 1..MAX_CUSTODY_RECEIPT_BYTES', () => {
+    const max = new Uint8Array(MAX_CUSTODY_RECEIPT_BYTES).fill(3)
+    expect(decodeLinkFrame(encodeLinkFrame({ type: 'custody', receipt: max }))).toEqual({ type: 'custody', receipt: max })
+    expectTypedError(() => encodeLinkFrame({ type: 'custody', receipt: new Uint8Array(MAX_CUSTODY_RECEIPT_BYTES + 1) }))
+    expectTypedError(() => encodeLinkFrame({ type: 'custody', receipt: new Uint8Array(0) }))
+    // Length 8193 (LEB128 0x81 0x40) is refused before the bytes are read.
+    expect(() => decodeLinkFrame(fromHex('01098140'))).toThrow(/custody receipt length 8193 is outside 1..8192/)
+    expectTypedError(() => decodeLinkFrame(fromHex('010904aabb')))
   })
 
   it('bounds a reach record at 1..MAX_REACH_RECORD_BYTES', () => {

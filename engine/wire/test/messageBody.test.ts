@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { concat, fromHex, utf8Encode } from '../../bytes.ts'
 import { byteWriter } from '../byteWriter.ts'
+import { MAX_REACH_RECORD_BYTES } from '../linkFrame.ts'
 import { decodeMessageBody, encodeMessageBody, MAX_TEXT_BYTES } from '../messageBody.ts'
 import type { MessageBody, SenderProof } from '../messageBody.ts'
 import { expectTypedError, expectTypedOrCanonical, flipBit, messageBodyArb } from './arbitraries.ts'
@@ -15,6 +16,7 @@ const intro: MessageBody = {
   displayName: 'Ada',
   relays: ['wss://relay.example.org/mesh'],
 }
+const reach: MessageBody = { type: 'reach', sender, sentAt: 1_700_000_000_000, record: new Uint8Array(155).fill(7) }
 
 /** The fixed prefix (version, type, sender, sentAt) followed by raw `rest`. */
 function raw(type: number, rest: Uint8Array, version = 1): Uint8Array {
@@ -35,7 +37,7 @@ function lengthPrefixed(bytes: Uint8Array): Uint8Array {
 }
 
 describe('message body', () => {
-  it('round-trips both variants', () => {
+  it('round-trips every variant', () => {
     fc.assert(
       fc.property(messageBodyArb, (body) => {
         expect(decodeMessageBody(encodeMessageBody(body))).toEqual(body)
@@ -46,6 +48,7 @@ describe('message body', () => {
   it('starts with format version 1 and the type tag', () => {
     expect(encodeMessageBody(text).subarray(0, 2)).toEqual(fromHex('0101'))
     expect(encodeMessageBody(intro).subarray(0, 2)).toEqual(fromHex('0102'))
+    expect(encodeMessageBody(reach).subarray(0, 2)).toEqual(fromHex('0105'))
   })
 
   it('caps text by UTF-8 bytes', () => {
@@ -75,10 +78,27 @@ describe('message body', () => {
     expect(() => decodeMessageBody(raw(4, fromHex('00')))).toThrow(expect.objectContaining({ name: 'MalformedError' }))
   })
 
+  it('bounds a reach record at 1..MAX_REACH_RECORD_BYTES, opaque bytes kept as they are', () => {
+    const max = { ...reach, record: new Uint8Array(MAX_REACH_RECORD_BYTES).fill(0xee) }
+    expect(decodeMessageBody(encodeMessageBody(max))).toEqual(max)
+    // One byte: the codec does not parse the record (the messenger verifies it).
+    expect(decodeMessageBody(encodeMessageBody({ ...reach, record: fromHex('01') }))).toEqual({ ...reach, record: fromHex('01') })
+    expectTypedError(() => encodeMessageBody({ ...reach, record: new Uint8Array(0) }))
+    expectTypedError(() => encodeMessageBody({ ...reach, record: new Uint8Array(MAX_REACH_RECORD_BYTES + 1) }))
+    expect(() => decodeMessageBody(raw(5, fromHex('00')))).toThrow(expect.objectContaining({ name: 'MalformedError' }))
+    const over = lengthPrefixed(new Uint8Array(MAX_REACH_RECORD_BYTES + 1))
+    expect(() => decodeMessageBody(raw(5, over))).toThrow(/reach record length 1025 is outside 1..1024/)
+    // A length that runs past the end is a truncation, not a shorter record.
+    expect(() => decodeMessageBody(raw(5, fromHex('0a0102')))).toThrow(expect.objectContaining({ name: 'MalformedError' }))
+  })
+
   it('rejects an unknown type and an unsupported version', () => {
-    // Types 3 (receipt) and 4 (signal) exist; 5 does not.
-    expect(() => decodeMessageBody(raw(5, fromHex('0161')))).toThrow(
-      expect.objectContaining({ name: 'UnknownFrameTypeError', tag: 5 }),
+    // Types 3 (receipt), 4 (signal) and 5 (reach) exist; 0 and 6 do not.
+    expect(() => decodeMessageBody(raw(6, fromHex('0161')))).toThrow(
+      expect.objectContaining({ name: 'UnknownFrameTypeError', tag: 6 }),
+    )
+    expect(() => decodeMessageBody(raw(0, fromHex('0161')))).toThrow(
+      expect.objectContaining({ name: 'UnknownFrameTypeError', tag: 0 }),
     )
     expect(() => decodeMessageBody(raw(1, fromHex('0161'), 2))).toThrow(
       expect.objectContaining({ name: 'UnsupportedVersionError', version: 2 }),
@@ -88,6 +108,7 @@ describe('message body', () => {
   it('rejects trailing bytes', () => {
     expect(() => decodeMessageBody(concat(encodeMessageBody(text), fromHex('00')))).toThrow(/trailing/)
     expect(() => decodeMessageBody(concat(encodeMessageBody(intro), fromHex('00')))).toThrow(/trailing/)
+    expect(() => decodeMessageBody(concat(encodeMessageBody(reach), fromHex('00')))).toThrow(/trailing/)
   })
 
   it('applies the profile rules to intro', () => {
@@ -119,7 +140,7 @@ describe('message body', () => {
         expectTypedOrCanonical(flipBit(encoded, bit % (encoded.length * 8)), decodeMessageBody, encodeMessageBody)
       }),
     )
-    for (const body of [text, intro]) {
+    for (const body of [text, intro, reach]) {
       const encoded = encodeMessageBody(body)
       for (let bit = 0; bit < encoded.length * 8; bit++) {
         expectTypedOrCanonical(flipBit(encoded, bit), decodeMessageBody, encodeMessageBody)
@@ -134,7 +155,7 @@ describe('message body', () => {
       }),
     )
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2 }), fc.uint8Array({ maxLength: 120 }), (type, bytes) => {
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.uint8Array({ maxLength: 120 }), (type, bytes) => {
         expectTypedOrCanonical(raw(type, bytes), decodeMessageBody, encodeMessageBody)
       }),
     )

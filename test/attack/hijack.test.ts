@@ -1,0 +1,100 @@
+/**
+ * Attack suite, hijack (issue 11): peer M keeps Bob's own signed announcement (the relay
+ * floods it to every neighbour) and, once Bob is offline, replays it with metric 0, then
+ * answers every envelope it is handed with a custody ack. Before issue 11 the relay gave
+ * M all of Bob's mail, M's acks reached Alice as "relayed", and Bob got nothing when he
+ * came back. Now Alice knows Bob's home relays (his signed reach record, end to end) and
+ * counts custody only on a receipt one of them signed: M's acks are ignored (counted),
+ * her outbox keeps trying, and Bob gets every message once when he returns.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { toHex } from '../../engine/bytes.ts'
+import { parseAnnouncement } from '../../engine/routing/announcement.ts'
+import { decodeEnvelope, decodeLinkFrame, encodeLinkFrame } from '../../engine/wire/index.ts'
+import { startRelay } from '../../native/node/relayServer.ts'
+import type { RelayHandle } from '../../native/node/relayServer.ts'
+import { spawnEngine } from '../../native/node/spawnEngine.ts'
+import type { EngineWorker } from '../../native/node/spawnEngine.ts'
+import { contactPair } from '../support/contactPair.ts'
+import { waitFor } from '../support/waitFor.ts'
+import { rawPeer } from './rawPeer.ts'
+
+const dirs: string[] = []
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'sovereign-hijack-'))
+  dirs.push(dir)
+  return dir
+}
+
+describe('a peer replays an offline user\'s announcement and forges custody acks', () => {
+  let relay: RelayHandle | undefined
+  const workers: EngineWorker[] = []
+  afterAll(async () => {
+    for (const w of workers) await w.terminate()
+    await relay?.close()
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('diverts nothing that counts: the sender never shows relayed for a forged ack, and the victim gets every message once', async () => {
+    relay = await startRelay({ port: 0, dataDir: tempDir() })
+    const pair = await contactPair(relay.linkUrl, tempDir, (w) => void workers.push(w))
+    const { alice, aliceId, bobId, bobDir } = pair
+    await waitFor('Alice holds Bob\'s reach record', async () => (await alice.api.contactReach(bobId)) !== null)
+
+    // M listens to what the relay floods, keeps Bob's announcement, and acks whatever it is handed.
+    let bobsAnnouncement: Uint8Array | null = null
+    const divertedToM = new Set<string>()
+    const mallory = await rawPeer(relay.linkUrl, undefined, '127.0.0.1')
+    mallory.onFrame((plain) => {
+      const frame = decodeLinkFrame(plain)
+      if (frame.type === 'announce' && frame.metric !== 0xffff) {
+        if (toHex(parseAnnouncement(frame.announcement).announcement.origin) === bobId) bobsAnnouncement = frame.announcement
+      } else if (frame.type === 'envelopes') {
+        const ids = frame.envelopes.map((bytes) => decodeEnvelope(bytes).header.id)
+        for (const id of ids) divertedToM.add(toHex(id))
+        void mallory.write(encodeLinkFrame({ type: 'ack', ids }))
+      }
+    })
+    await waitFor('M has Bob\'s announcement', () => bobsAnnouncement)
+
+    // Alice, Bob and M are linked; then Bob's engine stops.
+    await waitFor('three links open at the relay', async () => (await openLinks(relay!)) === 3)
+    await pair.bob.terminate()
+    await waitFor('the relay saw Bob go', async () => (await openLinks(relay!)) === 2)
+    await mallory.write(encodeLinkFrame({ type: 'announce', announcement: bobsAnnouncement!, metric: 0 }))
+
+    const texts = ['while you were out 1', 'while you were out 2', 'while you were out 3']
+    for (const text of texts) await alice.api.send(bobId, text)
+    // The attack reaches Alice: M's acks for her envelopes come back to her, and she ignores them.
+    await waitFor('Alice ignored forged custody acks', async () => (await alice.api.diagnostics()).custodyClaimsIgnored >= 1)
+    expect(divertedToM.size).toBeGreaterThan(0) // the replay did divert mail to M: only its acks count for nothing
+    expect((await alice.api.history(bobId)).map((m) => m.status)).not.toContain('relayed')
+
+    // Bob comes back: every message once, and Alice sees delivered.
+    const bob = spawnEngine({ dataDir: bobDir })
+    workers.push(bob)
+    const received = await waitFor('Bob receives what was sent while he was out', async () => {
+      const h = await bob.api.history(aliceId)
+      return h.length >= texts.length ? h : null
+    })
+    // Once each; in the order their retries happened to arrive (each is its own envelope).
+    expect(received.map((m) => m.text).sort()).toEqual(texts)
+    await waitFor('Alice sees delivered', async () => (await alice.api.history(bobId)).every((m) => m.status === 'delivered'))
+    await alice.api.send(bobId, 'after')
+    const all = await waitFor('Bob receives a later message', async () => {
+      const h = await bob.api.history(aliceId)
+      return h.some((m) => m.text === 'after') ? h : null
+    })
+    expect(all.map((m) => m.text).sort()).toEqual([...texts, 'after'].sort())
+    mallory.close()
+  })
+})
+
+/** Links open at the relay now, from its Prometheus page. */
+async function openLinks(relay: RelayHandle): Promise<number> {
+  const page = await (await fetch(`${relay.httpUrl}/metrics`)).text()
+  return Number(/^sovereign_relay_links\{state="open"\} (\S+)$/m.exec(page)?.[1] ?? 0)
+}
