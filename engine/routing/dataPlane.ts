@@ -136,6 +136,7 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       else queueRefusal(from, reason, id)
     },
     ...(init.custody ? { custody: init.custody } : {}),
+    ...(init.homes ? { keepFor: (destination: string, now: number) => init.homes!.isHome(destination, now) } : {}),
   })
   const router: Router = createRouter({
     self: init.identity,

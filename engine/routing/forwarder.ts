@@ -62,6 +62,13 @@ export interface ForwarderInit {
   readonly mailboxPerDestination?: number
   /** Custody budgets; defaults in `DEFAULT_CUSTODY`. */
   readonly custody?: Partial<MailboxInit>
+  /**
+   * True when this node is a home relay of `destination` (issue 11): its mail is held here
+   * until the destination links to this node itself, even while a copy goes along a route.
+   * A route learned from the mesh (a neighbour's claim) then never takes the mail away from
+   * the custody the recipient asked for.
+   */
+  readonly keepFor?: (destination: string, now: number) => boolean
 }
 
 export interface ForwarderStats {
@@ -133,6 +140,8 @@ export function createForwarder(init: ForwarderInit): Forwarder {
   }
   /** Hands what is held for `destination` to `hop` (neighbour `peerId`), or to its current next hop. */
   const flush = (destination: string, now: number, peerId?: string, hop?: Hop): void => {
+    // A home relay gives up what it keeps only to the destination's own link.
+    if (init.keepFor?.(destination, now) && (hop ? peerId !== destination : !hops.has(destination))) return
     const hopsFor: Hop[] = []
     // Hops are chosen before anything is sent, and what has none stays held in its
     // place (keeping its age for eviction): a send can re-enter route() on this
@@ -185,11 +194,14 @@ export function createForwarder(init: ForwarderInit): Forwarder {
       }
       const held: HeldEnvelope = { id, bytes: out, expiresAt: header.expiresAt, localId: from === null ? id : null, from }
       const hop = nextHop(destination, from)
+      const keep = hop !== undefined && hop !== hops.get(destination) && (init.keepFor?.(destination, now) ?? false)
       if (hop) {
         transmit(hop, held)
-        return 'forwarded'
+        if (!keep) return 'forwarded'
       }
       const result = mailbox.hold(destination, held, now)
+      // Custody full, but a copy went along the route: that is a forward, not a refusal.
+      if (result.type === 'refused' && keep) return 'forwarded'
       if (result.type === 'refused') {
         counts.dropped++
         init.onRefused?.(header.id, from, result.reason)
