@@ -14,6 +14,7 @@ import { startRelay } from '../../native/node/relayServer.ts'
 import type { RelayHandle } from '../../native/node/relayServer.ts'
 import { spawnEngine } from '../../native/node/spawnEngine.ts'
 import type { EngineWorker } from '../../native/node/spawnEngine.ts'
+import { contactsApart } from '../support/contactsApart.ts'
 import { waitFor } from '../support/waitFor.ts'
 
 const dirs: string[] = []
@@ -37,19 +38,7 @@ async function setUp(relay1DialsRelay2: boolean) {
   relays.push(relay1, relay2)
   if (relay1DialsRelay2) relay1.connect(relay2.linkUrl)
   else relay2.connect(relay1.linkUrl)
-  const alice = spawnEngine({ dataDir: tempDir() })
-  const bobDir = tempDir()
-  const bob = spawnEngine({ dataDir: bobDir })
-  workers.push(alice, bob)
-  const aliceId = (await alice.api.createProfile('Alice')).id
-  const bobId = (await bob.api.createProfile('Bob')).id
-  await alice.api.connect(relay1.linkUrl)
-  await bob.api.connect(relay2.linkUrl)
-  await waitFor('both attached', async () =>
-    (await alice.api.links()).some((l) => l.state === 'open') && (await bob.api.links()).some((l) => l.state === 'open'),
-  )
-  await bob.api.acceptOffer(await alice.api.createOffer())
-  await waitFor('Alice learns Bob', async () => (await alice.api.contacts()).some((c) => c.id === bobId))
+  const { alice, bob, aliceId, bobId, bobDir } = await contactsApart(relay1.linkUrl, relay2.linkUrl, tempDir, (w) => void workers.push(w))
   await waitFor('Alice holds Bob\'s reach record naming relay 2', async () =>
     (await alice.api.contactReach(bobId))?.relays.map((r) => r.address).includes(relay2.linkUrl) === true,
   )

@@ -8,8 +8,8 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startRelay } from '../../native/node/relayServer.ts'
 import type { RelayHandle } from '../../native/node/relayServer.ts'
-import { spawnEngine } from '../../native/node/spawnEngine.ts'
 import type { EngineWorker } from '../../native/node/spawnEngine.ts'
+import { contactsApart } from '../support/contactsApart.ts'
 import { waitFor } from '../support/waitFor.ts'
 
 const dirs: string[] = []
@@ -33,19 +33,7 @@ describe('two peered relays', () => {
     const relay2 = await startRelay({ port: 0, dataDir: tempDir() })
     relays.push(relay1, relay2)
     relay1.connect(relay2.linkUrl)
-    const alice = spawnEngine({ dataDir: tempDir() })
-    const bob = spawnEngine({ dataDir: tempDir() })
-    workers.push(alice, bob)
-    const aliceId = (await alice.api.createProfile('Alice')).id
-    const bobId = (await bob.api.createProfile('Bob')).id
-    await alice.api.connect(relay1.linkUrl)
-    await bob.api.connect(relay2.linkUrl)
-    await waitFor('both attached', async () =>
-      (await alice.api.links()).some((l) => l.state === 'open') && (await bob.api.links()).some((l) => l.state === 'open'),
-    )
-    // Bob adds Alice from her code; his intro goes relay 2 → relay 1 → Alice.
-    await bob.api.acceptOffer(await alice.api.createOffer())
-    await waitFor('Alice learns Bob', async () => (await alice.api.contacts()).some((c) => c.id === bobId))
+    const { alice, bob, aliceId, bobId } = await contactsApart(relay1.linkUrl, relay2.linkUrl, tempDir, (w) => void workers.push(w))
     await alice.api.send(bobId, 'hello from relay 1')
     await waitFor('Bob has it', async () => (await bob.api.history(aliceId)).some((m) => m.text === 'hello from relay 1'))
     await bob.api.send(aliceId, 'hello from relay 2')
