@@ -300,8 +300,10 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       await startNode()
       return profile
     },
-    // Offers name only relays others can dial (ws:// and wss://).
-    createOffer: async () => messenger.createOffer([...relays].filter((r) => /^wss?:\/\//.test(r))),
+    // Offers name the user's own relays (never the contacts' relays this engine also dials: an
+    // offer would tell whoever reads it where the user's contacts are), and only those others
+    // can dial (ws:// and wss://).
+    createOffer: async () => messenger.createOffer((await messenger.ownRelays()).filter((r) => /^wss?:\/\//.test(r))),
     async acceptOffer(code) {
       const { contact, outgoing } = await messenger.acceptOffer(code)
       events.push({ type: 'contact', contact })
