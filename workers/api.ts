@@ -78,6 +78,12 @@ export interface EngineApi {
   history(contactId: string, query?: HistoryQuery): Promise<MessageView[]>
   /** Keeps a link to the relay at `url` (ws:// or wss://), reconnecting with backoff. */
   connect(relayUrl: string): Promise<void>
+  /**
+   * Stops keeping the relay at `url` as one of the user's relays: it leaves the reach record
+   * (a new one goes to the other relays and to every contact), and the link closes unless a
+   * contact is reached through it. Mail already held there still arrives (senders retry).
+   */
+  leaveRelay(relayUrl: string): Promise<void>
   links(): Promise<LinkView[]>
   /** What the engine refused or ignored, by kind (for the debug panel and tests); never names a peer. */
   diagnostics(): Promise<EngineDiagnostics>

@@ -105,6 +105,7 @@ export function createEngineClient(): EngineClient {
     connect: (relayUrl) => remote.connect(relayUrl),
     links: () => remote.links(),
     diagnostics: () => remote.diagnostics(),
+    leaveRelay: (relayUrl) => remote.leaveRelay(relayUrl),
     path: (contactId) => remote.path(contactId),
 
     onEvents(listener) {

@@ -346,6 +346,17 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       }
       mesh?.connect(relayUrl)
     },
+    async leaveRelay(relayUrl) {
+      await messenger.forgetRelay(relayUrl)
+      ownRelays = await messenger.ownRelays()
+      homeIdentities.delete(relayUrl)
+      // Still dialled while a contact is reached through it; otherwise the link goes.
+      if (!(await messenger.contactRelays()).includes(relayUrl)) {
+        relays.delete(relayUrl)
+        mesh?.disconnect(relayUrl)
+      }
+      refreshHome(mesh?.links() ?? [])
+    },
     links: async () => mesh?.links() ?? [],
     async path(contactId) {
       const links = (mesh?.links() ?? []).filter((l) => l.state === 'open')

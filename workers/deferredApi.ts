@@ -13,6 +13,7 @@ const METHODS = [
   'contacts',
   'contactReach',
   'diagnostics',
+  'leaveRelay',
   'setVerified',
   'send',
   'retry',

@@ -71,6 +71,8 @@ export interface Messenger {
   contactRelays(): Promise<string[]>
   /** Keeps a relay the user connected to, so the next start dials it too. */
   rememberRelay(address: string): Promise<void>
+  /** The user no longer keeps this relay (no-op when it was not one of theirs). */
+  forgetRelay(address: string): Promise<void>
   /** The relays the user chose (remembered by rememberRelay), in the order chosen: its home relays. */
   ownRelays(): Promise<string[]>
   /** Marks a contact verified or not; verifying clears a key-change warning. */
@@ -283,6 +285,12 @@ export function createMessenger(c: MessengerComponents): Messenger {
         const current = await settings()
         if (current.relays?.includes(address)) return
         await store.set(keys.settings, encodeRecord({ ...current, relays: [...(current.relays ?? []), address] }))
+      }),
+    forgetRelay: (address) =>
+      exclusive(async () => {
+        const current = await settings()
+        if (!current.relays?.includes(address)) return
+        await store.set(keys.settings, encodeRecord({ ...current, relays: current.relays.filter((r) => r !== address) }))
       }),
     // In turn with receives: both rewrite the contact's record, and neither may lose the other's change.
     setVerified: (contactId, verified) => exclusive(async () => book.view(await book.setVerified(contactId, verified))),

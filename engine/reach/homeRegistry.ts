@@ -7,6 +7,11 @@
  * for itself: nobody registers someone else, even with a genuine record in hand), it
  * names this relay, and it is newer than the one held (reachBook.ts). The cheap checks
  * run on the decoded bytes before the book spends a signature verification.
+ *
+ * A client sends its record to every relay it dials, and it also dials its contacts'
+ * relays, so a record that does not name this relay is ordinary, not hostile: refused
+ * when nothing is held for that user, and when something is, taken as the user moving
+ * away (`left`): the newer record replaces the held one and the user is home here no more.
  */
 import { equals, fromHex, toHex } from '../bytes.ts'
 import type { Crypto } from '../ports/crypto.ts'
@@ -18,13 +23,15 @@ import { decodeReachRecord, namesRelay } from './reachRecord.ts'
 export type RegistrationRefusal = 'not-own-record' | 'not-named' | 'stale' | 'full' | ReachInvalidReason
 
 export type RegistrationResult =
-  | { readonly ok: true; readonly status: 'accepted' | 'unchanged' }
+  | { readonly ok: true; readonly status: 'accepted' | 'unchanged' | 'left' }
   /** `hostile`: no honest client sends it (a forged, malformed or someone else's record), so it costs the peer score. */
   | { readonly ok: false; readonly reason: RegistrationRefusal; readonly hostile: boolean }
 
 export interface RegistrationStats {
   readonly held: number
   readonly accepted: number
+  /** Users whose newer record no longer names this relay: they moved away. */
+  readonly left: number
   readonly refused: Readonly<Partial<Record<RegistrationRefusal, number>>>
 }
 
@@ -48,7 +55,6 @@ export interface HomeRegistryInit {
 /** Refusals no honest client causes; 'stale' and 'full' can happen to anyone (a race, a busy relay). */
 const HOSTILE: ReadonlySet<RegistrationRefusal> = new Set<RegistrationRefusal>([
   'not-own-record',
-  'not-named',
   'malformed',
   'unsupported-version',
   'bad-signature',
@@ -59,6 +65,7 @@ export function createHomeRegistry(init: HomeRegistryInit): HomeRegistry {
   const book: ReachBook = createReachBook({ crypto: init.crypto, ...(init.maxEntries ? { maxEntries: init.maxEntries } : {}) })
   const selfHex = toHex(init.self)
   let accepted = 0
+  let left = 0
   const refused: Partial<Record<RegistrationRefusal, number>> = {}
   const refuse = (reason: RegistrationRefusal): RegistrationResult => {
     refused[reason] = (refused[reason] ?? 0) + 1
@@ -67,19 +74,23 @@ export function createHomeRegistry(init: HomeRegistryInit): HomeRegistry {
 
   return {
     register(peerId, bytes, now) {
-      let identity: Uint8Array
+      let named: boolean
       try {
         const { record } = decodeReachRecord(bytes)
-        identity = record.identity
-        if (!equals(identity, fromHex(peerId))) return refuse('not-own-record')
-        if (!namesRelay(record, init.self)) return refuse('not-named')
+        if (!equals(record.identity, fromHex(peerId))) return refuse('not-own-record')
+        named = namesRelay(record, init.self)
       } catch (error) {
         if (!isReachError(error)) throw error
         return refuse((error as Error).name === 'UnsupportedVersionError' ? 'unsupported-version' : 'malformed')
       }
+      if (!named && book.get(peerId, now) === undefined) return refuse('not-named')
       const result = book.put(bytes, now)
       switch (result.status) {
         case 'accepted':
+          if (!named) {
+            left++
+            return { ok: true, status: 'left' }
+          }
           accepted++
           return { ok: true, status: 'accepted' }
         case 'unchanged':
@@ -92,6 +103,6 @@ export function createHomeRegistry(init: HomeRegistryInit): HomeRegistry {
     },
     isHome: (identityHex, now) => book.namesRelay(identityHex, selfHex, now),
     recordOf: (identityHex, now) => book.get(identityHex, now)?.bytes,
-    stats: () => ({ held: book.size, accepted, refused: { ...refused } }),
+    stats: () => ({ held: book.size, accepted, left, refused: { ...refused } }),
   }
 }

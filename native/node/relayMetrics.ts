@@ -192,7 +192,7 @@ export function createRelayMetrics(sources: RelayMetricsSources): RelayMetrics {
   if (readHomes) {
     new Gauge({
       name: `${PREFIX}home_registrations`,
-      help: 'Users whose reach record names this relay, held now',
+      help: 'Reach records held now: users who named this relay (and, until their record expires, those who moved away)',
       registers,
       collect() {
         this.set(readHomes().held)
@@ -200,12 +200,12 @@ export function createRelayMetrics(sources: RelayMetricsSources): RelayMetrics {
     })
     new Counter({
       name: `${PREFIX}home_registrations_total`,
-      help: 'Reach record registrations, by outcome (accepted, or the refusal reason)',
+      help: 'Reach record registrations, by outcome (accepted, left: a newer record no longer names this relay, or the refusal reason)',
       labelNames: ['outcome'],
       registers,
       collect() {
-        const { accepted, refused } = readHomes()
-        setCounter(this, { accepted, ...refused }, 'outcome')
+        const { accepted, left, refused } = readHomes()
+        setCounter(this, { accepted, left, ...refused }, 'outcome')
       },
     })
   }

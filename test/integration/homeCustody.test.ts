@@ -6,30 +6,14 @@
  * receipt: Alice does not show "relayed" (she counts the ack ignored), and her outbox keeps
  * the message. Either way Bob gets every message once when he returns.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startRelay } from '../../native/node/relayServer.ts'
-import type { RelayHandle } from '../../native/node/relayServer.ts'
 import { spawnEngine } from '../../native/node/spawnEngine.ts'
-import type { EngineWorker } from '../../native/node/spawnEngine.ts'
 import { contactsApart } from '../support/contactsApart.ts'
+import { testScope } from '../support/testScope.ts'
 import { waitFor } from '../support/waitFor.ts'
 
-const dirs: string[] = []
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'sovereign-home-custody-'))
-  dirs.push(dir)
-  return dir
-}
-const relays: RelayHandle[] = []
-const workers: EngineWorker[] = []
-afterAll(async () => {
-  for (const w of workers) await w.terminate()
-  for (const r of relays) await r.close()
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const { tempDir, relays, workers, track } = testScope('home-custody')
 
 /** Alice on relay 1, Bob on relay 2 (his home), contacts; `relay1DialsRelay2` sets which relay dialed the other. */
 async function setUp(relay1DialsRelay2: boolean) {
@@ -38,7 +22,7 @@ async function setUp(relay1DialsRelay2: boolean) {
   relays.push(relay1, relay2)
   if (relay1DialsRelay2) relay1.connect(relay2.linkUrl)
   else relay2.connect(relay1.linkUrl)
-  const { alice, bob, aliceId, bobId, bobDir } = await contactsApart(relay1.linkUrl, relay2.linkUrl, tempDir, (w) => void workers.push(w))
+  const { alice, bob, aliceId, bobId, bobDir } = await contactsApart(relay1.linkUrl, relay2.linkUrl, tempDir, track)
   await waitFor('Alice holds Bob\'s reach record naming relay 2', async () =>
     (await alice.api.contactReach(bobId))?.relays.map((r) => r.address).includes(relay2.linkUrl) === true,
   )

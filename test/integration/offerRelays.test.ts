@@ -3,31 +3,15 @@
  * (to reach them), but an offer code is handed to people the user meets: listing those
  * relays would tell them where the user's contacts are.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { decodeOffer } from '../../engine/offer/offerCode.ts'
 import { startRelay } from '../../native/node/relayServer.ts'
-import type { RelayHandle } from '../../native/node/relayServer.ts'
 import { spawnEngine } from '../../native/node/spawnEngine.ts'
-import type { EngineWorker } from '../../native/node/spawnEngine.ts'
 import { contactsApart } from '../support/contactsApart.ts'
+import { testScope } from '../support/testScope.ts'
 import { waitFor } from '../support/waitFor.ts'
 
-const dirs: string[] = []
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'sovereign-offer-'))
-  dirs.push(dir)
-  return dir
-}
-const relays: RelayHandle[] = []
-const workers: EngineWorker[] = []
-afterAll(async () => {
-  for (const w of workers) await w.terminate()
-  for (const r of relays) await r.close()
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const { tempDir, relays, workers, track } = testScope('offer')
 
 describe('an offer code', () => {
   it('names the user\'s own relays, not the relays of contacts the engine also dials', async () => {
@@ -35,7 +19,7 @@ describe('an offer code', () => {
     const relay2 = await startRelay({ port: 0, dataDir: tempDir() })
     relays.push(relay1, relay2)
     relay1.connect(relay2.linkUrl)
-    const { bob, bobDir } = await contactsApart(relay1.linkUrl, relay2.linkUrl, tempDir, (w) => void workers.push(w))
+    const { bob, bobDir } = await contactsApart(relay1.linkUrl, relay2.linkUrl, tempDir, track)
     // Bob learned Alice's relay from her offer; after a restart his engine dials it too.
     await bob.terminate()
     const again = spawnEngine({ dataDir: bobDir })

@@ -30,15 +30,16 @@ describe('home registry (a relay\'s registrations)', () => {
     // Past its expiry the user is no longer at home here.
     expect(homes.isHome(hex(alice), T0 + DAY)).toBe(false)
     // ... and the expired record is dropped when it is asked about.
-    expect(homes.stats()).toEqual({ held: 0, accepted: 2, refused: { stale: 1 } })
+    expect(homes.stats()).toEqual({ held: 0, accepted: 2, left: 0, refused: { stale: 1 } })
   })
 
-  it('refuses what no honest client sends, as hostile: another user\'s record, a record not naming it, a forgery, garbage', () => {
+  it('refuses what no honest client sends, as hostile: another user\'s record, a forgery, garbage', () => {
     const counting = countingCrypto()
     const homes = createHomeRegistry({ crypto: counting, self: relay1.signingKey.publicKey })
     // Mallory holds Alice's genuine record (it travels in offers): still not hers to register.
     expect(homes.register(hex(mallory), record(alice, 1), T0)).toEqual({ ok: false, reason: 'not-own-record', hostile: true })
-    expect(homes.register(hex(alice), record(alice, 1, atRelay2), T0)).toEqual({ ok: false, reason: 'not-named', hostile: true })
+    // A record naming other relays is ordinary (clients register with every relay they dial): refused, not hostile.
+    expect(homes.register(hex(alice), record(alice, 1, atRelay2), T0)).toEqual({ ok: false, reason: 'not-named', hostile: false })
     // Those two cost no signature check.
     expect(counting.verifications).toBe(0)
     const genuine = record(alice, 3)
@@ -51,6 +52,7 @@ describe('home registry (a relay\'s registrations)', () => {
     expect(homes.stats()).toEqual({
       held: 0,
       accepted: 0,
+      left: 0,
       refused: { 'not-own-record': 1, 'not-named': 1, 'bad-signature': 1, malformed: 1, 'unsupported-version': 1 },
     })
   })
@@ -63,5 +65,20 @@ describe('home registry (a relay\'s registrations)', () => {
       homes.register(hex(user), record(user, 1), T0)
     }
     expect(homes.stats().held).toBe(2)
+  })
+
+  it('takes a newer record that no longer names it as the user moving away: home here no more, and no offence', () => {
+    const homes = createHomeRegistry({ crypto, self: relay1.signingKey.publicKey })
+    homes.register(hex(alice), record(alice, 1), T0)
+    expect(homes.isHome(hex(alice), T0)).toBe(true)
+    expect(homes.register(hex(alice), record(alice, 2, atRelay2), T0)).toEqual({ ok: true, status: 'left' })
+    expect(homes.isHome(hex(alice), T0)).toBe(false)
+    // The old record replayed changes nothing: the newer one is held.
+    expect(homes.register(hex(alice), record(alice, 1), T0)).toEqual({ ok: false, reason: 'stale', hostile: false })
+    expect(homes.isHome(hex(alice), T0)).toBe(false)
+    // And a forged "I moved" is caught by the signature check before it counts.
+    const forged = flipBit(record(alice, 3, atRelay2), 8 * 40)
+    expect(homes.register(hex(alice), forged, T0).ok).toBe(false)
+    expect(homes.stats()).toMatchObject({ accepted: 1, left: 1 })
   })
 })

@@ -65,7 +65,7 @@ describe('data plane home registration', () => {
     expect(homes.isHome(hex(user), T0)).toBe(true)
     expect(relay.reach(hex(user), recordOf(1))).toBe(true) // stale: refused, but no offence
     expect(relay.reach(hex(identityOf('M')), recordOf(3))).toBe(false) // not the sender's own record
-    expect(homes.stats()).toEqual({ held: 1, accepted: 1, refused: { stale: 1, 'not-own-record': 1 } })
+    expect(homes.stats()).toEqual({ held: 1, accepted: 1, left: 0, refused: { stale: 1, 'not-own-record': 1 } })
     const plain = createDataPlane({ identity: user, crypto, clock, deliverLocal: () => undefined })
     expect(plain.reach(hex(identityOf('M')), new Uint8Array([1]))).toBe(true)
   })
