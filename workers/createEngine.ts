@@ -6,11 +6,11 @@
 import { toHex } from '../engine/bytes.ts'
 import { SovereignError } from '../engine/errors.ts'
 import type { Clock, Crypto, Random, Store, Transport } from '../engine/ports/index.ts'
-import { createMessenger } from '../engine/messenger/index.ts'
+import { createMessenger, heldContactReach } from '../engine/messenger/index.ts'
 import type { Effects, EngineEvent, LinkView, MessageView, Outgoing } from '../engine/messenger/index.ts'
 import { MIGRATIONS, SCHEMA_VERSION } from '../engine/messenger/migrations/index.ts'
-import { acceptsCustodyReceipt, decodeReachRecord, verifyReachRecord } from '../engine/reach/index.ts'
-import type { CustodyAcceptance, VerifiedCustodyReceipt } from '../engine/reach/index.ts'
+import { acceptsCustodyReceipt, decodeReachRecord } from '../engine/reach/index.ts'
+import type { VerifiedCustodyReceipt } from '../engine/reach/index.ts'
 import { migrateStore } from '../engine/store/index.ts'
 import type { OutboxPolicy } from '../machines/outbox.ts'
 import type { ScryptParams } from '../engine/backup/index.ts'
@@ -128,22 +128,17 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
   const onCustodyReceipt = (envelopeId: string, receipt: VerifiedCustodyReceipt): void => {
     const destination = outboxes?.destinationOf(envelopeId)
     if (destination === undefined) return
-    void messenger.contactReach(destination).then((bytes) => {
-      const now = c.clock.now()
-      let verdict: CustodyAcceptance
-      if (bytes === null) verdict = { ok: true } // home relays unknown: a signed receipt is at least what a plain ack is
-      else {
-        try {
-          verdict = acceptsCustodyReceipt(receipt, verifyReachRecord(c.crypto, bytes, { now }), now)
-        } catch {
-          verdict = { ok: false, reason: 'record-expired' }
-        }
-      }
-      if (verdict.ok) {
-        counters.custodyReceiptsAccepted++
-        markRelayed(destination, envelopeId)
-      } else counters.custodyReceiptsRefused[verdict.reason] = (counters.custodyReceiptsRefused[verdict.reason] ?? 0) + 1
-    }, () => undefined)
+    void messenger
+      .contactReach(destination)
+      .then((bytes) => {
+        // Home relays unknown: a signed receipt is at least what a plain ack is.
+        const verdict = bytes === null ? ({ ok: true } as const) : acceptsCustodyReceipt(receipt, heldContactReach(bytes), c.clock.now())
+        if (verdict.ok) {
+          counters.custodyReceiptsAccepted++
+          markRelayed(destination, envelopeId)
+        } else counters.custodyReceiptsRefused[verdict.reason] = (counters.custodyReceiptsRefused[verdict.reason] ?? 0) + 1
+      })
+      .catch(() => undefined)
   }
   /** Sent once: receipts and signalling, which are not queued. */
   const transmit = (outgoing: Outgoing): void => mesh?.send(outgoing.bytes)

@@ -23,6 +23,7 @@ import { equals, fromHex, toHex } from '../bytes.ts'
 import type { Identity } from '../identity/index.ts'
 import type { Clock, Crypto, Random, Store } from '../ports/index.ts'
 import { decodeReachRecord, isNewer, verifyReachRecord } from '../reach/index.ts'
+import type { VerifiedReachRecord } from '../reach/index.ts'
 import { MESSAGE_ID_BYTES } from '../wire/index.ts'
 import type { BatchedMessage } from '../wire/index.ts'
 import type { ContactBook } from './contactBook.ts'
@@ -58,6 +59,14 @@ export function acceptContactReach(crypto: Crypto, contact: ContactRecord, bytes
   // What is stored was verified when it came; only its seqno matters here.
   if (held !== null && !isNewer(record, decodeReachRecord(held).record)) return { kind: 'stale' }
   return { kind: 'kept', record: { ...contact, reach: toHex(bytes) } }
+}
+
+/**
+ * A contact's record as this book stored it: verified when it arrived (acceptContactReach), so
+ * decoded again here, not verified again (a sender checks one per custody receipt).
+ */
+export function heldContactReach(bytes: Uint8Array): VerifiedReachRecord {
+  return decodeReachRecord(bytes).record as VerifiedReachRecord
 }
 
 /** The newest verified reach record a contact sent, as it came; null before the first. It may have expired since. */

@@ -147,7 +147,12 @@ export function signCustodyReceipt(crypto: Crypto, identity: Identity, fields: C
  * BadRecordSignatureError (the one costly check, last).
  */
 export function verifyCustodyReceipt(crypto: Crypto, bytes: Uint8Array, options: VerifyOptions): VerifiedCustodyReceipt {
-  const { receipt, body, signature } = decodeCustodyReceipt(bytes)
+  return checkCustodyReceipt(crypto, decodeCustodyReceipt(bytes), options)
+}
+
+/** verifyCustodyReceipt for a receipt the caller already decoded (to read its ids first). */
+export function checkCustodyReceipt(crypto: Crypto, decoded: DecodedCustodyReceipt, options: VerifyOptions): VerifiedCustodyReceipt {
+  const { receipt, body, signature } = decoded
   checkTimes(FORMAT, receipt.issuedAt, receipt.heldUntil, MAX_CUSTODY_HOLD_MS, options)
   if (!verifyWithContext(crypto, receipt.custodian, SignatureContext.custodyReceipt, body, signature)) {
     throw new BadRecordSignatureError(FORMAT)

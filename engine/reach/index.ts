@@ -16,6 +16,7 @@ export {
 export type { DecodedReachRecord, ReachRecord, ReachRecordFields, ReachRelay, VerifiedReachRecord } from './reachRecord.ts'
 export {
   acceptsCustodyReceipt,
+  checkCustodyReceipt,
   CUSTODY_RECEIPT_VERSION,
   decodeCustodyReceipt,
   encodeCustodyReceipt,

@@ -10,7 +10,7 @@
  * Receipts that arrive from a neighbour for envelopes that passed through this node go
  * back unchanged, the way the envelopes came (only their signer could have made them).
  */
-import { fromHex } from '../bytes.ts'
+import { fromHex, toHex } from '../bytes.ts'
 import type { Identity } from '../identity/index.ts'
 import type { Crypto } from '../ports/index.ts'
 import { MAX_CUSTODY_HOLD_MS, MAX_RECEIPT_IDS, signCustodyReceipt } from '../reach/index.ts'
@@ -86,7 +86,7 @@ function distinct(ids: readonly Uint8Array[]): Uint8Array[] {
   const seen = new Set<string>()
   const out: Uint8Array[] = []
   for (const id of ids) {
-    const key = id.join(',')
+    const key = toHex(id)
     if (seen.has(key)) continue
     seen.add(key)
     out.push(id)

@@ -10,8 +10,8 @@ import type { Clock, Crypto } from '../ports/index.ts'
 import type { PublicSignedPrekey } from '../session/index.ts'
 import { MESSAGE_ID_BYTES } from '../wire/index.ts'
 import type { Envelope, LinkFrame, RefuseReason } from '../wire/index.ts'
-import { decodeCustodyReceipt, isReachError, verifyCustodyReceipt } from '../reach/index.ts'
-import type { HomeRegistry, VerifiedCustodyReceipt } from '../reach/index.ts'
+import { checkCustodyReceipt, decodeCustodyReceipt, isReachError } from '../reach/index.ts'
+import type { DecodedCustodyReceipt, HomeRegistry, VerifiedCustodyReceipt } from '../reach/index.ts'
 import { createReceiptQueue } from './custodyReceipts.ts'
 import { isAnnouncementError } from './errors.ts'
 import { createForwarder } from './forwarder.ts'
@@ -224,15 +224,15 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       return result === undefined || result.ok || !result.hostile
     },
     custody(peerId, receipt) {
-      let ids: readonly Uint8Array[]
+      let decoded: DecodedCustodyReceipt
       try {
-        ids = decodeCustodyReceipt(receipt).receipt.ids
+        decoded = decodeCustodyReceipt(receipt)
       } catch (error) {
         if (!isReachError(error)) throw error
         return false
       }
       const mine: string[] = []
-      for (const id of ids) {
+      for (const id of decoded.receipt.ids) {
         const hex = toHex(id)
         if (originated.has(hex)) mine.push(hex)
         else {
@@ -243,7 +243,7 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       if (mine.length === 0) return true
       let verified: VerifiedCustodyReceipt
       try {
-        verified = verifyCustodyReceipt(init.crypto, receipt, { now: init.clock.now() })
+        verified = checkCustodyReceipt(init.crypto, decoded, { now: init.clock.now() })
       } catch (error) {
         if (!isReachError(error)) throw error
         // Forged, or expired on the way: nothing is promised, so nothing counts.
