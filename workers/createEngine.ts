@@ -159,6 +159,11 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     for (const d of effects.delivered) outboxes?.delivered(d.contactId, d.envelopeId)
     for (const contactId of effects.resync) resync(contactId)
     counters.reachRejected += effects.reachDropped.length
+    for (const { contactId, record } of effects.reachKept) {
+      contactRecords.set(contactId, record)
+      // Their mail has a new place to go: what waits for them goes now.
+      outboxes?.reachable(contactId)
+    }
     shareReach(effects.shareReach)
     effects.replies.forEach(transmit)
     for (const s of effects.signals) direct?.onSignal(s.from, s.signal)
@@ -177,6 +182,16 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       for (const envelopeId of replaced) outboxes?.remove(contactId, envelopeId)
       for (const done of composed) done.outgoing.forEach(enqueue)
     }, () => undefined)
+  /**
+   * Each contact's reach record (verified when it came), read by the data plane on every
+   * send: their mail goes to their home relays, through ours. Loaded at start, then kept
+   * up to date as records arrive (receiver effects, accepted offers).
+   */
+  const contactRecords = new Map<string, Uint8Array>()
+  const learnContactRecord = async (contactId: string): Promise<void> => {
+    const record = await messenger.contactReach(contactId)
+    if (record !== null) contactRecords.set(contactId, record)
+  }
   /** A link to a destination (or a new relay: a way to everyone) opened: outboxes retry now. */
   const openLinks = new Set<string>()
   let homeRecord: HomeRecord | null = null
@@ -235,7 +250,13 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       defence: { tierOf: (_peerId, outbound) => (outbound ? 'chosenRelay' : 'contact') },
       ...(c.inspect ? { inspect: c.inspect } : {}),
       ownReach: () => homeRecord?.current() ?? null,
+      reachOf: (destination) => contactRecords.get(destination) ?? null,
+      ownRelay: (peerId) => {
+        for (const id of homeIdentities.values()) if (id === peerId) return true
+        return false
+      },
     })
+    for (const contact of await messenger.contacts()) await learnContactRecord(contact.id)
     homeRecord = createHomeRecord({ crypto: c.crypto, identity: messenger.identity(), clock: c.clock })
     for (const relay of relays) await messenger.rememberRelay(relay)
     ownRelays = await messenger.ownRelays()
@@ -298,9 +319,16 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     // Offers name the user's own relays (never the contacts' relays this engine also dials: an
     // offer would tell whoever reads it where the user's contacts are), and only those others
     // can dial (ws:// and wss://).
-    createOffer: async () => messenger.createOffer((await messenger.ownRelays()).filter((r) => /^wss?:\/\//.test(r))),
+    // The offer carries the user's reach record too: whoever accepts it can leave mail at the home
+    // relays at once, before any record came end to end (their intro goes there).
+    createOffer: async () =>
+      messenger.createOffer(
+        (await messenger.ownRelays()).filter((r) => /^wss?:\/\//.test(r)),
+        homeRecord?.current() ?? null,
+      ),
     async acceptOffer(code) {
       const { contact, outgoing } = await messenger.acceptOffer(code)
+      await learnContactRecord(contact.id)
       events.push({ type: 'contact', contact })
       enqueue(outgoing)
       // After the intro, on the same session: they learn who we are first, then where our mail waits.

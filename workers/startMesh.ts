@@ -6,13 +6,15 @@ import { createActor } from 'xstate'
 import type { ActorRefFrom, InspectionEvent } from 'xstate'
 import type { Envelope, RefuseReason } from '../engine/wire/index.ts'
 import type { Identity } from '../engine/identity/index.ts'
-import type { Clock, Crypto, Link, Random, Transport } from '../engine/ports/index.ts'
+import type { Clock, Crypto, Link, Random, TimerHandle, Transport } from '../engine/ports/index.ts'
 import type { LinkView } from '../engine/messenger/index.ts'
 import { createDataPlane } from '../engine/routing/index.ts'
 import type { CustodyJournal, DataPlane, Forwarder } from '../engine/routing/index.ts'
 import type { CustodyLimits } from '../engine/routing/mailbox.ts'
 import type { PublicSignedPrekey } from '../engine/session/index.ts'
 import { createHomeRegistry } from '../engine/reach/index.ts'
+import { createRelayPool } from './relayPool.ts'
+import type { RelayPool } from './relayPool.ts'
 import type { HomeRegistry, VerifiedCustodyReceipt } from '../engine/reach/index.ts'
 import { createLinkDefence } from '../machines/linkDefence.ts'
 import type { DefenceStats, LinkDefence, LinkDefenceInit } from '../machines/linkDefence.ts'
@@ -61,6 +63,12 @@ export interface MeshInit {
   readonly ownReach?: () => Uint8Array | null
   /** A custodian's signed receipt (verified) for an envelope this node originated; the sender's rule decides if it counts. */
   readonly onCustodyReceipt?: (messageId: string, receipt: VerifiedCustodyReceipt) => void
+  /** A user's engine: a contact's verified reach record by hex id (engine/routing/dataPlane.ts `reachOf`). */
+  readonly reachOf?: (destination: string) => Uint8Array | null
+  /** A user's engine: true for the relays the user chose (its mail to others leaves through them). */
+  readonly ownRelay?: (peerId: string) => boolean
+  /** Links to other relays opened on demand (workers/relayPool.ts): default 64 on a relay, 3 on a user's node. */
+  readonly relayPoolLinks?: number
 }
 
 /** The defence counters, plus what is read from the open links when asked (O(links): for /metrics, not per frame). */
@@ -79,6 +87,8 @@ export interface Mesh {
   readonly homes: HomeRegistry | null
   /** This node's reach record changed: register it again at the relays it dialed. */
   publishReach(): void
+  /** Links to relays dialed on demand (home relays of mail's destinations). */
+  readonly pool: RelayPool
   /** Null when the mesh was started with `defence: false`. */
   readonly defence: { readonly book: LinkDefence; stats(): MeshDefenceStats } | null
   /** Keeps a link to `address`, reconnecting with backoff. */
@@ -104,9 +114,44 @@ export function jitterFrom(random: Random): () => number {
   }
 }
 
+/** How often the relay pool closes idle links and gives up dials that did not open. */
+const POOL_TICK_MS = 5_000
+
 export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
   const homes = init.custodian ? createHomeRegistry({ crypto: c.crypto, self: init.identity.signingKey.publicKey }) : null
+  /** Addresses dialed by choice (a user's relays, a relay's configured peers): the pool leaves them alone. */
+  const chosen = new Set<string>()
+  const pool = createRelayPool({
+    connect: (address) => {
+      chosen.add(address)
+      actor.send({ type: 'CONNECT', address })
+    },
+    disconnect: (address) => {
+      chosen.delete(address)
+      actor.send({ type: 'DISCONNECT', address })
+    },
+    linked: (id) => plane.linked(id),
+    kept: (address) => chosen.has(address),
+    maxLinks: init.relayPoolLinks ?? (init.custodian ? 64 : 3),
+  })
+  // The pool's timer runs only while it holds links: an idle node keeps no timer for it.
+  let poolTimer: TimerHandle | null = null
+  const watchPool = (): void => {
+    if (poolTimer !== null || pool.stats().links === 0) return
+    poolTimer = c.clock.setTimeout(() => {
+      poolTimer = null
+      pool.tick(c.clock.now())
+      watchPool()
+    }, POOL_TICK_MS)
+  }
   const plane = createDataPlane({
+    ...(init.reachOf ? { reachOf: init.reachOf } : {}),
+    ...(init.ownRelay ? { ownRelay: init.ownRelay } : {}),
+    dialRelays: (relays) => {
+      pool.ensure(relays, c.clock.now())
+      watchPool()
+    },
+    onRelayUsed: (peerId) => pool.used(peerId, c.clock.now()),
     ...(homes ? { homes } : {}),
     ...(init.ownReach ? { ownReach: init.ownReach } : {}),
     ...(init.onCustodyReceipt ? { onCustodyReceipt: init.onCustodyReceipt } : {}),
@@ -153,6 +198,7 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
     plane,
     forwarder: plane.forwarder,
     homes,
+    pool,
     publishReach: () => plane.publishReach(),
     defence: defence && {
       book: defence,
@@ -169,8 +215,14 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
         return { ...defence.stats(), graylisted, scores }
       },
     },
-    connect: (address) => actor.send({ type: 'CONNECT', address }),
-    disconnect: (address) => actor.send({ type: 'DISCONNECT', address }),
+    connect: (address) => {
+      chosen.add(address)
+      actor.send({ type: 'CONNECT', address })
+    },
+    disconnect: (address) => {
+      chosen.delete(address)
+      actor.send({ type: 'DISCONNECT', address })
+    },
     accept: (link) => actor.send({ type: 'INBOUND', link }),
     send: (bytes) => void plane.send(bytes),
     links: () => linkViews(actor.getSnapshot()),
@@ -181,6 +233,7 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
       }
     },
     stop: () => {
+      if (poolTimer !== null) c.clock.clearTimeout(poolTimer)
       for (const child of linkActorsOf(actor.getSnapshot())) child.send({ type: 'CLOSE' })
       actor.stop()
     },

@@ -1,5 +1,5 @@
 export { createMessenger, DEFAULT_TTL, MAX_BATCH_PLAINTEXT, MAX_TEXT_BYTES, MESSAGE_LIFETIME_MS } from './messenger.ts'
-export type { Effects, Messenger, MessengerComponents, Outgoing } from './messenger.ts'
+export type { AcceptedOffer, Effects, Messenger, MessengerComponents, Outgoing, ReachDropReason } from './messenger.ts'
 export { normalizeDisplayName, MAX_DISPLAY_NAME } from './displayName.ts'
 export { heldContactReach } from './contactReach.ts'
 export {

@@ -21,7 +21,8 @@ import type { Envelope, MessageBody } from '../wire/index.ts'
 import { createComposer } from './composer.ts'
 import type { Composed } from './composer.ts'
 import { createContactBook } from './contactBook.ts'
-import { createReachShare } from './contactReach.ts'
+import { acceptContactReach, createReachShare } from './contactReach.ts'
+import type { ReachDropReason } from './contactReach.ts'
 import { normalizeDisplayName } from './displayName.ts'
 import { InvalidMessageError, MessengerClosedError, NoProfileError, ProfileExistsError, UnknownContactError } from './errors.ts'
 import { createHistoryBook } from './historyBook.ts'
@@ -55,6 +56,19 @@ export interface MessengerComponents {
   readonly outboxLimit?: number
 }
 
+/** What accepting an offer did. */
+export interface AcceptedOffer {
+  readonly contact: ContactView
+  /** Our intro to the contact, to carry to them (it also waits in the outbox). */
+  readonly outgoing: Outgoing
+  /**
+   * Set when the offer carried a reach record that was not kept: 'invalid' (malformed, expired,
+   * from the future, or a bad signature) or 'not-theirs' (signed by someone other than the offer's
+   * identity). Absent when the offer carried none, or it was kept, or an equal or newer one was held.
+   */
+  readonly reachDropped?: ReachDropReason
+}
+
 export interface Messenger {
   /** Reads identity, profile and sessions from the store; null before onboarding. */
   load(): Promise<ProfileView | null>
@@ -62,10 +76,22 @@ export interface Messenger {
   /** The local identity; throws NoProfileError before onboarding. */
   identity(): Identity
   createProfile(displayName: string): Promise<ProfileView>
-  createOffer(relays: readonly string[]): string
+  /**
+   * The user's offer code (engine/offer): keys, signed prekey, display name, `relays`, and `reach`,
+   * the user's current signed reach record as signed (null or omitted: none yet), so whoever accepts
+   * can reach the user's home relays at once. Neither is checked here: the accepting side judges both.
+   */
+  createOffer(relays: readonly string[], reach?: Uint8Array | null): string
   /** The current signed prekey, for announcements; null before onboarding. */
   signedPrekey(): PublicSignedPrekey | null
-  acceptOffer(code: string): Promise<{ contact: ContactView; outgoing: Outgoing }>
+  /**
+   * Adds (or refreshes) the offer's maker as a contact and seals our intro to them. A reach record in
+   * the offer is judged as one the contact sent (contactReach.ts): kept on the contact record, in the
+   * same store batch, when it verifies now and is signed by the offer's identity; otherwise the offer
+   * is accepted without it and `reachDropped` says why. InvalidOfferError, SenderProofError,
+   * InvalidMessageError (our own code), NoProfileError.
+   */
+  acceptOffer(code: string): Promise<AcceptedOffer>
   contacts(): Promise<ContactView[]>
   /** Every relay address any contact offered (where their mail can reach them), and the ones the user added. */
   contactRelays(): Promise<string[]>
@@ -234,7 +260,7 @@ export function createMessenger(c: MessengerComponents): Messenger {
       return profile
     },
     signedPrekey: () => (me ? sessions.signedPrekey() : null),
-    createOffer(relays) {
+    createOffer(relays, reach) {
       const id = requireIdentity()
       if (!profile) throw new NoProfileError()
       return encodeOffer({
@@ -244,6 +270,7 @@ export function createMessenger(c: MessengerComponents): Messenger {
         signedPrekey: sessions.signedPrekey(),
         displayName: profile.displayName,
         relays,
+        ...(reach ? { reach } : {}),
       })
     },
     acceptOffer: (code) =>
@@ -259,20 +286,25 @@ export function createMessenger(c: MessengerComponents): Messenger {
         const prekey = { id: spk.id, publicKey: toHex(spk.publicKey), signature: toHex(spk.signature) }
         // An offer for a known contact refreshes their relays and prekey; a new key in it is a key change.
         const learned = await book.learn(offer, offer.displayName, offer.relays, prekey)
+        // The record is judged as if the contact had sent it: valid now, and signed by the offer's identity.
+        // A bad one costs the record only, never the contact; a stale one leaves the newer one held.
+        const arrival = offer.reach ? acceptContactReach(crypto, learned.record, offer.reach, clock.now()) : null
+        const contact = arrival?.kind === 'kept' ? arrival.record : learned.record
         const reset = learned.keyChanged ? sessions.reset(learned.record.id) : null
         reset?.commit()
         const intro: MessageBody = { type: 'intro', sender: sender(), sentAt: clock.now(), displayName: mine.displayName, relays: [] }
         // The bundle is checked (binding and prekey signature) when the session starts here.
         const introId = random.bytes(MESSAGE_ID_BYTES)
-        const sealed = seal(learned.record, [{ id: introId, body: intro }])
-        const contactOp: StoreOp = { type: 'set', key: keys.contact(learned.record.id), value: encodeRecord(learned.record) }
+        const sealed = seal(contact, [{ id: introId, body: intro }])
+        const contactOp: StoreOp = { type: 'set', key: keys.contact(contact.id), value: encodeRecord(contact) }
         // The intro waits in the outbox like a message: the contact learns who we are only from it.
         const entry = outbox.put(outboxRecord(sealed, [toHex(introId)], [], clock.now()))
-        const index = status.index(learned.record.id, sealed.outgoing.messageId, [toHex(introId)], [null])
+        const index = status.index(contact.id, sealed.outgoing.messageId, [toHex(introId)], [null])
         await store.batch([...(reset?.ops ?? []), contactOp, ...sealed.ops, ...index, entry.op])
         sealed.commit()
         entry.commit()
-        return { contact: book.view(learned.record), outgoing: sealed.outgoing }
+        const accepted: AcceptedOffer = { contact: book.view(contact), outgoing: sealed.outgoing }
+        return arrival?.kind === 'dropped' ? { ...accepted, reachDropped: arrival.reason } : accepted
       }),
     contacts: async () => (await book.list()).map(book.view),
     async contactRelays() {

@@ -44,6 +44,8 @@ export interface Effects {
   readonly shareReach: string[]
   /** Reach records a contact sent that were dropped, never shown: the engine counts them. */
   readonly reachDropped: { readonly contactId: string; readonly reason: ReachDropReason }[]
+  /** Reach records a contact sent that were kept (newer than the held one): where their mail goes now. */
+  readonly reachKept: { readonly contactId: string; readonly record: Uint8Array }[]
 }
 
 export const noEffects = (): Effects => ({
@@ -55,6 +57,7 @@ export const noEffects = (): Effects => ({
   resync: [],
   shareReach: [],
   reachDropped: [],
+  reachKept: [],
 })
 
 export interface ReceiverDeps {
@@ -122,6 +125,7 @@ export function createReceiver(d: ReceiverDeps): (envelope: Envelope) => Promise
         const arrival = acceptContactReach(d.crypto, contact, body.record, clock.now())
         if (arrival.kind === 'dropped') effects.reachDropped.push({ contactId, reason: arrival.reason })
         if (arrival.kind === 'kept') {
+          effects.reachKept.push({ contactId, record: body.record })
           contact = arrival.record
           contactOp = book.put(contact)
         }

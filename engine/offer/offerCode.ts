@@ -1,12 +1,13 @@
 /**
  * The connection offer a user copies, pastes or shows as a QR code: enough to
  * reach a peer (relays) and to start an authenticated session (identity, Noise
- * static key, and the signature binding them), and a signed prekey so the
- * contact can start an X3DH session from the code alone.
+ * static key, and the signature binding them), a signed prekey so the contact
+ * can start an X3DH session from the code alone, and the maker's signed reach
+ * record so the contact can leave mail at the maker's home relays at once.
  *
  * Text form: `SOV1` + RFC 4648 base32 (uppercase, unpadded) of
  *
- *   version      u8   = 2
+ *   version      u8   = 3
  *   identity     32   Ed25519 public key
  *   staticKey    32   X25519 Noise static public key
  *   binding      64   signature binding staticKey to identity
@@ -16,33 +17,52 @@
  *   displayName  varint length + UTF-8 (1..64 characters, trimmed, no controls)
  *   relay count  u8   0..4
  *   relays       varint length + UTF-8 each (ws:// or wss://, <= 256 bytes)
+ *   reach        varint length (0 = none, else 1..MAX_REACH_RECORD_BYTES) + the
+ *                     signed reach record (engine/reach/reachRecord.ts) as signed
  *   checksum     4    first 4 bytes of SHA-256 of everything above
+ *
+ * Why the reach record (version 3): mail goes to the recipient's home relays,
+ * which only their reach record names. Without it in the offer, whoever
+ * accepts cannot reach the maker's home relays until the record arrives end to
+ * end, and that needs the record first. Its bound is the one every other
+ * carrier of a reach record uses (engine/wire MAX_REACH_RECORD_BYTES, 1024:
+ * a record is at most 986 bytes today, the rest is room for a later record
+ * version), so an offer holding a bigger, newer record still decodes and only
+ * the record is dropped by whoever cannot read it.
  *
  * Decoding forgives what pasting does — surrounding and inserted whitespace,
  * line breaks, dashes between groups, lowercase — and nothing else. The
  * checksum catches typos and truncation; it is not authentication (the
  * binding signature and the safety number are). The codec checks shape only:
- * neither the binding nor the prekey signature is verified here; whoever
- * accepts the offer verifies them as a prekey bundle (`verifyPrekeyBundle`).
+ * neither the binding, the prekey signature nor the reach record is verified
+ * here; whoever accepts the offer verifies the first two as a prekey bundle
+ * (`verifyPrekeyBundle`) and judges the record as one the contact sent
+ * (engine/messenger/contactReach.ts), keeping the contact if it fails.
  *
- * Version 1 (no signed prekey) is refused as 'version' with an "older
- * version" message; the `SOV1` prefix names the text encoding, not the layout.
+ * Version 2 (the same without `reach`) still decodes, with `reach` undefined;
+ * encoding always writes version 3. Version 1 (no signed prekey) is refused
+ * as 'version' with an "older version" message; the `SOV1` prefix names the
+ * text encoding, not the layout.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { concat, equals } from '../bytes.ts'
-import { byteReader, byteWriter, MalformedError, readProfile, writeProfile } from '../wire/index.ts'
+import { byteReader, byteWriter, MalformedError, MAX_REACH_RECORD_BYTES, readProfile, writeProfile } from '../wire/index.ts'
 import { base32Decode, base32Encode } from './base32.ts'
 import { InvalidOfferError } from './errors.ts'
 
 export const OFFER_PREFIX = 'SOV1'
-export const OFFER_VERSION = 2
+/** The version encodeOffer writes. */
+export const OFFER_VERSION = 3
+/** The oldest version decodeOffer still reads (version 2: no reach record). */
+const OLDEST_READABLE_VERSION = 2
 const KEY_BYTES = 32
 const SIGNATURE_BYTES = 64
 const PREKEY_ID_BYTES = 4
 const CHECKSUM_BYTES = 4
 /**
- * version, keys, binding, signed prekey (id, key, signature), a 1-byte name
- * with its length, relay count, checksum: 236 bytes.
+ * The smallest code of any readable version: a version-2 one holding version,
+ * keys, binding, signed prekey (id, key, signature), a 1-byte name with its
+ * length, relay count, checksum: 236 bytes (a version-3 one adds a reach length).
  */
 const MIN_OFFER_BYTES =
   1 + KEY_BYTES * 2 + SIGNATURE_BYTES + PREKEY_ID_BYTES + KEY_BYTES + SIGNATURE_BYTES + 2 + 1 + CHECKSUM_BYTES
@@ -69,6 +89,11 @@ export interface Offer {
   readonly displayName: string
   /** 0..4 ws:// or wss:// relay URLs. */
   readonly relays: readonly string[]
+  /**
+   * The maker's signed reach record, as signed (1..MAX_REACH_RECORD_BYTES bytes);
+   * undefined for none (and for every version-2 code). Not verified by the codec.
+   */
+  readonly reach?: Uint8Array
 }
 
 /**
@@ -83,7 +108,7 @@ function checksum(bytes: Uint8Array): Uint8Array {
 
 /** Throws InvalidOfferError 'field' when a field is out of bounds. */
 export function encodeOffer(offer: Offer): string {
-  const w = byteWriter(512)
+  const w = byteWriter(512 + (offer.reach?.length ?? 0))
   try {
     w.u8(OFFER_VERSION, 'offer version')
     w.bytes(offer.identity, 'identity', KEY_BYTES)
@@ -93,6 +118,8 @@ export function encodeOffer(offer: Offer): string {
     w.bytes(offer.signedPrekey.publicKey, 'signed prekey', KEY_BYTES)
     w.bytes(offer.signedPrekey.signature, 'signed prekey signature', SIGNATURE_BYTES)
     writeProfile(w, offer)
+    if (offer.reach === undefined) w.varint(0, 'reach record length')
+    else w.lengthPrefixed(offer.reach, 'reach record', 1, MAX_REACH_RECORD_BYTES)
   } catch (err) {
     if (err instanceof MalformedError) throw new InvalidOfferError('field', err.message)
     throw err
@@ -126,7 +153,9 @@ export function decodeOffer(code: string): Offer {
     throw new InvalidOfferError(bytes.length < MIN_OFFER_BYTES ? 'truncated' : 'checksum')
   }
   // Version 1 carried no signed prekey: the contact must share a fresh code.
-  if (body[0] !== OFFER_VERSION) throw new InvalidOfferError('version', body[0]! < OFFER_VERSION ? 'older' : 'newer')
+  const version = body[0]!
+  if (version < OLDEST_READABLE_VERSION) throw new InvalidOfferError('version', 'older')
+  if (version > OFFER_VERSION) throw new InvalidOfferError('version', 'newer')
   try {
     const r = byteReader(body)
     r.u8('offer version')
@@ -139,8 +168,11 @@ export function decodeOffer(code: string): Offer {
       signature: r.bytes(SIGNATURE_BYTES, 'signed prekey signature'),
     }
     const { displayName, relays } = readProfile(r)
+    // Version 2 ends here; in version 3 a length of 0 says "no record".
+    const reach = version >= 3 ? r.lengthPrefixed('reach record', 0, MAX_REACH_RECORD_BYTES) : undefined
     r.end('offer')
-    return { identity, staticKey, binding, signedPrekey, displayName, relays }
+    const offer: Offer = { identity, staticKey, binding, signedPrekey, displayName, relays }
+    return reach === undefined || reach.length === 0 ? offer : { ...offer, reach }
   } catch (err) {
     if (err instanceof MalformedError) throw new InvalidOfferError('field', err.message)
     throw err

@@ -10,13 +10,13 @@ import type { Clock, Crypto } from '../ports/index.ts'
 import type { PublicSignedPrekey } from '../session/index.ts'
 import { MESSAGE_ID_BYTES } from '../wire/index.ts'
 import type { Envelope, LinkFrame, RefuseReason } from '../wire/index.ts'
-import { checkCustodyReceipt, decodeCustodyReceipt, isReachError } from '../reach/index.ts'
-import type { DecodedCustodyReceipt, HomeRegistry, VerifiedCustodyReceipt } from '../reach/index.ts'
+import { checkCustodyReceipt, createReachBook, decodeCustodyReceipt, decodeReachRecord, isReachError } from '../reach/index.ts'
+import type { DecodedCustodyReceipt, HomeRegistry, ReachRecord, VerifiedCustodyReceipt } from '../reach/index.ts'
 import { createReceiptQueue } from './custodyReceipts.ts'
 import { isAnnouncementError } from './errors.ts'
 import { createForwarder } from './forwarder.ts'
 import { DEFAULT_CUSTODY } from './mailbox.ts'
-import type { Forwarder, ForwarderInit, Hop, RouteResult } from './forwarder.ts'
+import type { Forwarder, ForwarderInit, HomeHint, Hop, RouteResult } from './forwarder.ts'
 import { createRouter } from './router.ts'
 import type { Outgoing, Router } from './router.ts'
 
@@ -53,6 +53,20 @@ export interface DataPlaneInit {
    * signature and times). Whether it counts is the sender's rule (acceptsCustodyReceipt).
    */
   readonly onCustodyReceipt?: (envelopeId: string, receipt: VerifiedCustodyReceipt) => void
+  /**
+   * A user's engine: the signed reach record (verified when it arrived) of a contact, by hex
+   * id, or null. Mail for them goes to their home relays, and the record goes ahead of it to
+   * the relay that carries it there. Return the same bytes object while the record is the same.
+   */
+  readonly reachOf?: (destination: string) => Uint8Array | null
+  /** A user's engine: true for the relays the user chose (private routing goes through them). */
+  readonly ownRelay?: (peerId: string) => boolean
+  /** No link is open to any of a destination's home relays: dial them (a bounded pool, startMesh). */
+  readonly dialRelays?: (relays: readonly HomeHint[]) => void
+  /** A relay this node dialed on demand carried mail now (the pool keeps it while in use). */
+  readonly onRelayUsed?: (peerId: string) => void
+  /** Others' reach records a relay keeps, to forward their mail to their home relays (default 10,000). */
+  readonly maxLearnedRecords?: number
 }
 
 export interface DataPlane {
@@ -60,6 +74,8 @@ export interface DataPlane {
   readonly router: Router
   linkOpen(peerId: string, hop: PlaneHop): void
   linkDown(peerId: string, hop: PlaneHop): void
+  /** True while a link to `peerId` is open. */
+  linked(peerId: string): boolean
   envelopes(peerId: string, envelopes: readonly Uint8Array[]): void
   /** False when the announcement was rejected (forged, stale, malformed): the link counts it against the neighbour. */
   announcement(peerId: string, announcement: Uint8Array, metric: number): boolean
@@ -78,6 +94,8 @@ export interface DataPlane {
   tick(now: number): void
   /** Announcements a neighbour sent that failed verification (for peer scoring). */
   readonly rejectedAnnouncements: number
+  /** Others' reach records a relay holds to forward their mail (0 on a user's node). */
+  readonly learnedRecords: number
 }
 
 /** Ids remembered for acks (originated here, or the neighbour each came from). */
@@ -88,6 +106,14 @@ const ID_END = 1 + MESSAGE_ID_BYTES
 
 /** Hex message id of envelope bytes, '' when too short to carry one (the forwarder drops those). */
 const idOf = (bytes: Uint8Array): string => (bytes.length > ID_END ? toHex(bytes.subarray(1, ID_END)) : '')
+
+/** A record's home relays as the forwarder reads them, made once per record. */
+const hintsCache = new WeakMap<object, readonly HomeHint[]>()
+function hintsOf(key: object, record: ReachRecord): readonly HomeHint[] {
+  let hints = hintsCache.get(key)
+  if (!hints) hintsCache.set(key, (hints = record.relays.map((r) => ({ id: toHex(r.identity), address: r.address }))))
+  return hints
+}
 
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   // Re-inserted, not updated in place: a retry refreshes its id, so the oldest id is evicted first.
@@ -119,6 +145,40 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     list.push(id)
     byReason.set(reason, list)
   }
+  const homes = init.homes
+  // A relay keeps the records senders pass ahead of their mail (verified, newest wins, bounded).
+  const learned = homes ? createReachBook({ crypto: init.crypto, maxEntries: init.maxLearnedRecords ?? 10_000 }) : null
+  /** The records passed to each neighbour already, by destination: each goes ahead of the mail once per link. */
+  const passed = new WeakMap<Hop, Map<string, Uint8Array>>()
+  const homesOf = (destination: string, now: number): readonly HomeHint[] | null => {
+    if (learned) {
+      // Registered here: this relay keeps their mail (keepFor), it sends it nowhere else.
+      if (homes!.isHome(destination, now)) return null
+      const held = learned.get(destination, now)
+      return held ? hintsOf(held.record, held.record) : null
+    }
+    const bytes = init.reachOf?.(destination) ?? null
+    if (bytes === null) return null
+    try {
+      return hintsOf(bytes, decodeReachRecord(bytes).record)
+    } catch {
+      return null
+    }
+  }
+  /** A user's mail to a contact leaves on a relay link: the contact's record goes first, so that relay can carry it on. */
+  const beforeSend = (peerId: string, hop: Hop, destination: string): void => {
+    if (hop.kind !== 'upstream') return
+    init.onRelayUsed?.(peerId)
+    const record = init.reachOf?.(destination) ?? null
+    if (record === null) return
+    let sent = passed.get(hop)
+    if (!sent) passed.set(hop, (sent = new Map()))
+    if (sent.get(destination) === record) return
+    // The contact's own home relay has their registration; any other relay needs the record.
+    if (homesOf(destination, init.clock.now())?.some((h) => h.id === peerId)) return
+    sent.set(destination, record)
+    ;(hop as PlaneHop).frame({ type: 'reach', record })
+  }
   const forwarder = createForwarder({
     self: init.identity.signingKey.publicKey,
     clock: init.clock,
@@ -136,7 +196,17 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       else queueRefusal(from, reason, id)
     },
     ...(init.custody ? { custody: init.custody } : {}),
-    ...(init.homes ? { keepFor: (destination: string, now: number) => init.homes!.isHome(destination, now) } : {}),
+    ...(homes
+      ? {
+          keepFor: (destination: string, now: number) => homes.isHome(destination, now),
+          custodyFor: (destination: string, now: number) => homes.isHome(destination, now),
+          upstreamFallback: false,
+        }
+      : {}),
+    homesOf,
+    beforeSend,
+    ...(init.dialRelays ? { dial: init.dialRelays } : {}),
+    ...(init.ownRelay ? { ownRelay: init.ownRelay } : {}),
   })
   const router: Router = createRouter({
     self: init.identity,
@@ -180,6 +250,7 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       if (hops.get(peerId) === hop) hops.delete(peerId)
       sendFrames(router.linkDown(peerId))
     },
+    linked: (peerId) => hops.has(peerId),
     envelopes(peerId, envelopes) {
       for (const bytes of envelopes) {
         const id = idOf(bytes)
@@ -220,8 +291,25 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       }
     },
     reach(peerId, record) {
-      const result = init.homes?.register(peerId, record, init.clock.now())
-      return result === undefined || result.ok || !result.hostile
+      // A user's node keeps no one's record from a link (its contacts' come end to end).
+      if (!homes || !learned) return true
+      const now = init.clock.now()
+      let identity: string
+      try {
+        identity = toHex(decodeReachRecord(record).record.identity)
+      } catch (error) {
+        if (!isReachError(error) && (error as Error).name !== 'MalformedError' && (error as Error).name !== 'UnsupportedVersionError') throw error
+        return false
+      }
+      if (identity === peerId) {
+        const result = homes.register(peerId, record, now)
+        return result.ok || !result.hostile
+      }
+      // Someone else's record, passed ahead of their mail: kept to forward it.
+      const put = learned.put(record, now)
+      if (put.status === 'accepted') forwarder.retry(identity)
+      // A forged or malformed one is hostile; a stale or expired one a replay or a slow path.
+      return put.status !== 'invalid' || put.reason === 'expired'
     },
     custody(peerId, receipt) {
       let decoded: DecodedCustodyReceipt
@@ -264,6 +352,8 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     },
     tick(now) {
       sendFrames(router.tick(now))
+      forwarder.prune()
+      learned?.prune(now)
       // An ack promises the mail is on disk (DESIGN.md §6): flush first. If the
       // write fails, the acks wait for a flush that works; senders retry meanwhile.
       if (flushCustody()) {
@@ -285,6 +375,9 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     },
     get rejectedAnnouncements() {
       return rejected
+    },
+    get learnedRecords() {
+      return learned?.size ?? 0
     },
   }
 }

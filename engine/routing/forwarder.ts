@@ -16,9 +16,10 @@
 import { equals, toHex } from '../bytes.ts'
 import type { Clock } from '../ports/index.ts'
 import { decodeEnvelope, decrementTtl } from '../wire/index.ts'
-import type { Envelope } from '../wire/index.ts'
+import type { Envelope, RefuseReason } from '../wire/index.ts'
 import { createMailbox } from './mailbox.ts'
 import type { EvictionReason, HeldEnvelope, MailboxInit, RefusalReason } from './mailbox.ts'
+import { createPendingDials } from './pendingDials.ts'
 import { createSeenCache } from './seenCache.ts'
 
 /** A neighbour's open link, as the data plane sees it. */
@@ -29,7 +30,18 @@ export interface Hop {
   send(envelopes: readonly Uint8Array[]): void
 }
 
-/** 'refused': custody would break a budget; the reason goes to `onRefused`. */
+/** A home relay of a destination, from the destination's verified reach record (engine/reach). */
+export interface HomeHint {
+  /** Hex identity the relay proves in its link handshake. */
+  readonly id: string
+  /** Where to dial it (ws:// or wss://). */
+  readonly address: string
+}
+
+/** How long a relay queues mail for someone else's home relay while its link to it is being dialed. */
+export const PENDING_DIAL_HOLD_MS = 30_000
+
+/** 'refused': custody would break a budget, or is not this node's to give; the reason goes to `onRefused`. */
 export type RouteResult = 'local' | 'forwarded' | 'held' | 'refused' | 'dropped'
 
 export interface ForwarderInit {
@@ -55,7 +67,7 @@ export interface ForwarderInit {
    * node's own when null): the typed answer a sender's outbox acts on by keeping
    * the message and trying elsewhere or later (DESIGN.md §5, Budgets).
    */
-  readonly onRefused?: (messageId: Uint8Array, from: string | null, reason: RefusalReason) => void
+  readonly onRefused?: (messageId: Uint8Array, from: string | null, reason: RefuseReason) => void
   readonly seenWindowMs?: number
   readonly maxSeen?: number
   /** Envelopes held per destination; `custody.perDestinationCount` wins when both are set. */
@@ -69,6 +81,35 @@ export interface ForwarderInit {
    * the custody the recipient asked for.
    */
   readonly keepFor?: (destination: string, now: number) => boolean
+  /**
+   * The home relays of `destination` from its verified reach record, or null when none is
+   * known (issue 11): mail goes to one of them by address, not along global routes.
+   */
+  readonly homesOf?: (destination: string, now: number) => readonly HomeHint[] | null
+  /**
+   * Set on relays: custody only for the destinations this returns true for (the users who
+   * registered it as a home relay). Other mail is forwarded, queued briefly while a link to
+   * one of the destination's home relays is dialed, or refused 'no-custody'. Absent: this
+   * node holds whatever has no hop (a user's own outgoing mail).
+   */
+  readonly custodyFor?: (destination: string, now: number) => boolean
+  /** Asks the host to open links to these relays (none is open); mail waits for the first. */
+  readonly dial?: (relays: readonly HomeHint[]) => void
+  /**
+   * Whether what has no better hop goes to a relay this node dialed (default true). A user's
+   * engine: yes, its relays carry its mail. A relay: no, its dialed links lead to other
+   * relays' users, and mail for a destination goes only to that destination's own relays.
+   */
+  readonly upstreamFallback?: boolean
+  /**
+   * A user's own relays among its upstream links. Mail goes through them first, so the
+   * recipient's relay never learns the sender's address (private routing); a contact's relay
+   * this node also dialed is used directly only when no own relay is open. Absent: every
+   * upstream link is the node's own.
+   */
+  readonly ownRelay?: (peerId: string) => boolean
+  /** Called before envelopes for `destination` go to neighbour `peerId` (the data plane passes reach records ahead). */
+  readonly beforeSend?: (peerId: string, hop: Hop, destination: string) => void
 }
 
 export interface ForwarderStats {
@@ -83,6 +124,10 @@ export interface ForwarderStats {
   readonly refused: Readonly<Record<RefusalReason, number>>
   /** Held envelopes that left custody unsent, by reason (a part of `dropped`). */
   readonly evicted: Readonly<Record<EvictionReason, number>>
+  /** Envelopes refused because this relay is not the destination's home (a part of `dropped`, not of `refused`). */
+  readonly noCustody: number
+  /** Envelopes queued while a link to the destination's home relay was dialed (a part of `held` while they wait). */
+  readonly pendingDial: number
 }
 
 export interface Forwarder {
@@ -120,20 +165,59 @@ export function createForwarder(init: ForwarderInit): Forwarder {
   // Mail a relay held before it restarted (custody.journal), held again as of now.
   mailbox.restore(init.clock.now())
 
-  const upstream = (exclude: string | null): Hop | undefined => {
-    for (const [id, hop] of hops) if (hop.kind === 'upstream' && id !== exclude) return hop
+  const upstreamFallback = init.upstreamFallback ?? true
+  const pending = createPendingDials({ forgetAfterMs: PENDING_DIAL_HOLD_MS })
+  const extra = { noCustody: 0, pendingDial: 0 }
+
+  const upstream = (exclude: string | null, own: boolean): [string, Hop] | undefined => {
+    for (const [id, hop] of hops) {
+      if (hop.kind === 'upstream' && id !== exclude && (!own || (init.ownRelay?.(id) ?? true))) return [id, hop]
+    }
     return undefined
   }
-  const nextHop = (destination: string, from: string | null): Hop | undefined => {
+  /** An open link to one of `homes` (not `from`), among those `pick` accepts. */
+  const linkedHome = (homes: readonly HomeHint[] | null, from: string | null, pick: (id: string) => boolean): [string, Hop] | undefined => {
+    if (homes === null) return undefined
+    for (const { id } of homes) {
+      const hop = id !== from ? hops.get(id) : undefined
+      if (hop && pick(id)) return [id, hop]
+    }
+    return undefined
+  }
+  /**
+   * Where mail for `destination` goes next (issue 11): its own link; one of its home relays
+   * when this node shares it (a user on the same relay; a relay with a link to it); a local
+   * route; the user's own relay (private routing: the recipient's relay hears from relays
+   * only); any of the recipient's home relays linked; any relay this node dialed.
+   */
+  const nextHop = (destination: string, from: string | null, homes: readonly HomeHint[] | null): [string, Hop] | undefined => {
     const direct = hops.get(destination)
-    if (direct) return direct
+    if (direct) return [destination, direct]
+    const shared = linkedHome(homes, from, (id) => init.ownRelay?.(id) ?? true)
+    if (shared) return shared
     const via = init.route?.(destination) ?? null
     // Never back to the neighbour it came from: its seen-cache would drop it as a duplicate.
     const routed = via !== null && via !== from ? hops.get(via) : undefined
-    return routed ?? upstream(from)
+    if (routed) return [via!, routed]
+    if (!upstreamFallback) return linkedHome(homes, from, () => true)
+    return upstream(from, true) ?? linkedHome(homes, from, () => true) ?? upstream(from, false)
+  }
+  /** Home relays of `destination` this node could dial (not itself); asks for them and records the wait. */
+  const dialHomes = (destination: string, homes: readonly HomeHint[] | null, now: number): boolean => {
+    if (!init.dial || homes === null) return false
+    const others = homes.filter((h) => h.id !== selfHex)
+    if (others.length === 0) return false
+    pending.wait(
+      others.map((h) => h.id),
+      destination,
+      now,
+    )
+    init.dial(others)
+    return true
   }
 
-  const transmit = (hop: Hop, held: HeldEnvelope): void => {
+  const transmit = (peerId: string, hop: Hop, held: HeldEnvelope, destination: string): void => {
+    init.beforeSend?.(peerId, hop, destination)
     hop.send([held.bytes])
     counts.forwarded++
     if (held.localId !== null) init.onSent?.(held.localId)
@@ -142,18 +226,19 @@ export function createForwarder(init: ForwarderInit): Forwarder {
   const flush = (destination: string, now: number, peerId?: string, hop?: Hop): void => {
     // A home relay gives up what it keeps only to the destination's own link.
     if (init.keepFor?.(destination, now) && (hop ? peerId !== destination : !hops.has(destination))) return
-    const hopsFor: Hop[] = []
+    const homes = hop ? null : (init.homesOf?.(destination, now) ?? null)
+    const hopsFor: [string, Hop][] = []
     // Hops are chosen before anything is sent, and what has none stays held in its
     // place (keeping its age for eviction): a send can re-enter route() on this
     // node, as around a ring of relays.
     const live = mailbox.take(destination, now, (held) => {
       // Not back to the neighbour that handed it to us (a relay that reconnects):
       // it would drop it as a duplicate and the mail would be lost, not held.
-      const to = hop ? (held.from === peerId ? undefined : hop) : nextHop(destination, held.from)
+      const to: [string, Hop] | undefined = hop ? (held.from === peerId ? undefined : [peerId!, hop]) : nextHop(destination, held.from, homes)
       if (to) hopsFor.push(to)
       return to !== undefined
     })
-    live.forEach((held, i) => transmit(hopsFor[i]!, held))
+    live.forEach((held, i) => transmit(hopsFor[i]![0], hopsFor[i]![1], held, destination))
   }
 
   return {
@@ -193,13 +278,25 @@ export function createForwarder(init: ForwarderInit): Forwarder {
         out = decrementTtl(bytes, MAX_FORWARD_TTL)
       }
       const held: HeldEnvelope = { id, bytes: out, expiresAt: header.expiresAt, localId: from === null ? id : null, from }
-      const hop = nextHop(destination, from)
-      const keep = hop !== undefined && hop !== hops.get(destination) && (init.keepFor?.(destination, now) ?? false)
-      if (hop) {
-        transmit(hop, held)
+      const homes = init.homesOf?.(destination, now) ?? null
+      const next = nextHop(destination, from, homes)
+      const keep = next !== undefined && next[1] !== hops.get(destination) && (init.keepFor?.(destination, now) ?? false)
+      if (next) {
+        transmit(next[0], next[1], held, destination)
         if (!keep) return 'forwarded'
       }
-      const result = mailbox.hold(destination, held, now)
+      // Custody is the recipient's choice: a relay holds only for those who registered it.
+      const custody = keep || (init.custodyFor?.(destination, now) ?? true)
+      const dialing = !next && dialHomes(destination, homes, now)
+      if (!custody && !dialing) {
+        counts.dropped++
+        extra.noCustody++
+        init.onRefused?.(header.id, from, 'no-custody')
+        return 'refused'
+      }
+      // Queued for a link being dialed, not in custody: briefly, and acknowledged by nobody here.
+      const queued: HeldEnvelope = custody ? held : { ...held, expiresAt: Math.min(held.expiresAt, now + PENDING_DIAL_HOLD_MS) }
+      const result = mailbox.hold(destination, queued, now)
       // Custody full, but a copy went along the route: that is a forward, not a refusal.
       if (result.type === 'refused' && keep) return 'forwarded'
       if (result.type === 'refused') {
@@ -209,6 +306,10 @@ export function createForwarder(init: ForwarderInit): Forwarder {
       }
       // A retry replaced the copy held before: that one is dropped, so held + dropped still adds up.
       if (result.type === 'replaced') counts.dropped++
+      if (!custody) {
+        extra.pendingDial++
+        return 'held'
+      }
       // Acked again on a retry too: the sender retransmits because it missed the first ack.
       if (from !== null) init.onHeld?.(header.id, from, destination, header.expiresAt)
       return 'held'
@@ -218,8 +319,10 @@ export function createForwarder(init: ForwarderInit): Forwarder {
       hops.set(peerId, hop)
       const now = init.clock.now()
       flush(peerId, now, peerId, hop)
+      // Mail that waited for this relay's link (it is one of their home relays).
+      for (const destination of pending.take(peerId)) flush(destination, now, peerId, hop)
       // A new relay is a route to everyone this node could not reach before.
-      if (hop.kind === 'upstream') {
+      if (hop.kind === 'upstream' && upstreamFallback) {
         for (const destination of mailbox.destinations()) flush(destination, now, peerId, hop)
       }
     },
@@ -227,14 +330,16 @@ export function createForwarder(init: ForwarderInit): Forwarder {
       flush(destination, init.clock.now())
     },
     prune() {
-      mailbox.prune(init.clock.now())
+      const now = init.clock.now()
+      mailbox.prune(now)
+      pending.prune(now)
     },
     removeHop(peerId, hop) {
       if (hops.get(peerId) === hop) hops.delete(peerId)
     },
     stats() {
       const { envelopes, bytes, refused, evicted } = mailbox.stats()
-      return { ...counts, held: envelopes, heldBytes: bytes, refused, evicted }
+      return { ...counts, ...extra, held: envelopes, heldBytes: bytes, refused, evicted }
     },
   }
 }

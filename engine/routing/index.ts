@@ -1,5 +1,5 @@
-export { createForwarder } from './forwarder.ts'
-export type { Forwarder, ForwarderInit, ForwarderStats, Hop, RouteResult } from './forwarder.ts'
+export { createForwarder, PENDING_DIAL_HOLD_MS } from './forwarder.ts'
+export type { Forwarder, ForwarderInit, ForwarderStats, HomeHint, Hop, RouteResult } from './forwarder.ts'
 export { createMailbox } from './mailbox.ts'
 export type { HeldEnvelope, Mailbox, RestoreResult } from './mailbox.ts'
 export { createMemoryJournal, CustodyStoreCorruptError, CustodyStoreFailedError, CustodyStoreVersionError } from './custodyJournal.ts'

@@ -32,7 +32,7 @@ const QUOTING_SECTIONS = [
   'Link frames (version 1)',
   'Envelope (version 2)',
   'End-to-end message',
-  'Offer code (version 2)',
+  'Offer code (version 3)',
   'Backup file (version 1)',
 ]
 const SHARED = '../shared/vectors/'

@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RegistrationStats } from '../../engine/reach/index.ts'
 import type { ForwarderStats } from '../../engine/routing/forwarder.ts'
 import type { WsLinkStats } from './wsTransport.ts'
+import type { RelayPoolStats } from '../../workers/relayPool.ts'
 
 /**
  * What `mesh.defence.stats()` reports (workers/startMesh.ts, issue 10). The last three
@@ -39,6 +40,10 @@ export interface RelayMetricsSources {
   homes?: () => RegistrationStats
   /** Destinations the router keeps a route to (one per origin whose announcements it accepted). */
   routes?: () => number
+  /** Others' reach records kept to forward their mail to their home relays (engine/routing/dataPlane.ts). */
+  learnedRecords?: () => number
+  /** Links to other relays dialed on demand (workers/relayPool.ts). */
+  pool?: () => RelayPoolStats
 }
 
 export interface RelayMetrics {
@@ -163,7 +168,8 @@ export function createRelayMetrics(sources: RelayMetricsSources): RelayMetrics {
     labelNames: ['reason'],
     registers,
     collect() {
-      setCounter(this, forwarder().refused, 'reason')
+      // 'no-custody': mail for someone who did not name this relay (issue 11), beside the budgets' reasons.
+      setCounter(this, { ...forwarder().refused, 'no-custody': forwarder().noCustody }, 'reason')
     },
   })
   new Counter({
@@ -185,6 +191,38 @@ export function createRelayMetrics(sources: RelayMetricsSources): RelayMetrics {
       registers,
       collect() {
         this.set(readRoutes())
+      },
+    })
+  }
+  const readLearned = sources.learnedRecords
+  if (readLearned) {
+    new Gauge({
+      name: `${PREFIX}reach_records_learned`,
+      help: "Others' reach records held to forward their mail to their home relays",
+      registers,
+      collect() {
+        this.set(readLearned())
+      },
+    })
+  }
+  const readPool = sources.pool
+  if (readPool) {
+    new Gauge({
+      name: `${PREFIX}relay_pool_links`,
+      help: 'Links to other relays dialed on demand, open or opening',
+      registers,
+      collect() {
+        this.set(readPool().links)
+      },
+    })
+    new Counter({
+      name: `${PREFIX}relay_pool_total`,
+      help: 'Relay pool events: dialed, gave-up (no link with the expected identity in time), closed-idle, evicted (pool full)',
+      labelNames: ['event'],
+      registers,
+      collect() {
+        const { dialed, gaveUp, closedIdle, evicted } = readPool()
+        setCounter(this, { dialed, 'gave-up': gaveUp, 'closed-idle': closedIdle, evicted }, 'event')
       },
     })
   }

@@ -125,6 +125,8 @@ export async function startRelay(init: RelayInit): Promise<RelayHandle> {
     ...(defence ? { defence: () => defence.stats() } : {}),
     ...(mesh.homes ? { homes: () => mesh.homes!.stats() } : {}),
     routes: () => mesh.plane.router.routes().length,
+    learnedRecords: () => mesh.plane.learnedRecords,
+    pool: () => mesh.pool.stats(),
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

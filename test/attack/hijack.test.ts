@@ -1,7 +1,8 @@
 /**
- * Attack suite, hijack (issue 11): peer M keeps Bob's own signed announcement (the relay
- * floods it to every neighbour) and, once Bob is offline, replays it with metric 0, then
- * answers every envelope it is handed with a custody ack. Before issue 11 the relay gave
+ * Attack suite, hijack (issue 11): peer M keeps Bob's own signed announcement and, once Bob
+ * is offline, replays it to Bob's relay with metric 0, then
+ * answers every envelope it is handed with a custody ack. (Relays no longer pass announcements
+ * on, so M gets Bob's from a relay of its own that Bob tried once and left.) Before issue 11 the relay gave
  * M all of Bob's mail, M's acks reached Alice as "relayed", and Bob got nothing when he
  * came back. Now the relay is Bob's home relay (he registered his reach record there), so
  * it keeps his mail even while a copy goes to M, and signs for it; Alice knows Bob's home
@@ -21,7 +22,7 @@ import { spawnEngine } from '../../native/node/spawnEngine.ts'
 import type { EngineWorker } from '../../native/node/spawnEngine.ts'
 import { contactPair } from '../support/contactPair.ts'
 import { waitFor } from '../support/waitFor.ts'
-import { rawPeer } from './rawPeer.ts'
+import { rawListener, rawPeer } from './rawPeer.ts'
 
 const dirs: string[] = []
 const tempDir = (): string => {
@@ -45,21 +46,35 @@ describe('a peer replays an offline user\'s announcement and forges custody acks
     const { alice, aliceId, bobId, bobDir } = pair
     await waitFor('Alice holds Bob\'s reach record', async () => (await alice.api.contactReach(bobId)) !== null)
 
-    // M listens to what the relay floods, keeps Bob's announcement, and acks whatever it is handed.
+    // M runs a relay that Bob tries and leaves: it keeps the announcement Bob sent it.
     let bobsAnnouncement: Uint8Array | null = null
+    const trap = await rawListener()
+    trap.onFrame((plain) => {
+      const frame = decodeLinkFrame(plain)
+      if (frame.type === 'announce' && toHex(parseAnnouncement(frame.announcement).announcement.origin) === bobId) {
+        bobsAnnouncement = frame.announcement
+      }
+    })
+    await pair.bob.api.connect(trap.url)
+    await waitFor("M has Bob's announcement", () => bobsAnnouncement)
+    await pair.bob.api.leaveRelay(trap.url)
+    await trap.close()
+    await waitFor("Alice holds Bob's record without M's relay", async () => {
+      const reach = await alice.api.contactReach(bobId)
+      return reach !== null && reach.relays.every((r) => r.address !== trap.url)
+    })
+
+    // M then links to Bob's relay and acks whatever it is handed.
     const divertedToM = new Set<string>()
     const mallory = await rawPeer(relay.linkUrl, undefined, '127.0.0.1')
     mallory.onFrame((plain) => {
       const frame = decodeLinkFrame(plain)
-      if (frame.type === 'announce' && frame.metric !== 0xffff) {
-        if (toHex(parseAnnouncement(frame.announcement).announcement.origin) === bobId) bobsAnnouncement = frame.announcement
-      } else if (frame.type === 'envelopes') {
+      if (frame.type === 'envelopes') {
         const ids = frame.envelopes.map((bytes) => decodeEnvelope(bytes).header.id)
         for (const id of ids) divertedToM.add(toHex(id))
         void mallory.write(encodeLinkFrame({ type: 'ack', ids }))
       }
     })
-    await waitFor('M has Bob\'s announcement', () => bobsAnnouncement)
 
     // Alice, Bob and M are linked; then Bob's engine stops.
     await waitFor('three links open at the relay', async () => (await openLinks(relay!)) === 3)

@@ -4,7 +4,7 @@
  * as fast as the socket drains. It binds `localAddress` (127.0.0.2 by default, still
  * loopback) so the relay can tell it apart from the honest engines on 127.0.0.1.
  */
-import { WebSocket } from 'ws'
+import { WebSocket, WebSocketServer } from 'ws'
 import { nobleCrypto } from '../../engine/crypto/index.ts'
 import { generateIdentity } from '../../engine/identity/index.ts'
 import type { Identity } from '../../engine/identity/index.ts'
@@ -84,4 +84,44 @@ export function madeUpEnvelopes(count: number, bodyBytes = 256, expiresAt = Date
     )
   }
   return encodeLinkFrame({ type: 'envelopes', envelopes })
+}
+
+export interface RawListener {
+  /** ws:// URL a node can dial, as it would a relay. */
+  readonly url: string
+  /** Hands over each link frame (decrypted, not decoded) a node that dialed in sends. */
+  onFrame(handler: (plain: Uint8Array) => void): void
+  close(): Promise<void>
+}
+
+/**
+ * A hostile endpoint that others dial: it answers the link handshake as a relay would, with
+ * its own identity, and keeps whatever it is sent (an attacker running a relay its victim
+ * once tried). It never writes a frame of its own.
+ */
+export async function rawListener(identity = generateIdentity(crypto, random)): Promise<RawListener> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/link', perMessageDeflate: false })
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()))
+  let onFrame: ((plain: Uint8Array) => void) | null = null
+  server.on('connection', (ws) => {
+    ws.binaryType = 'arraybuffer'
+    const hs = createLinkHandshake({ crypto, random, identity, initiator: false })
+    let session: LinkSession | null = null
+    ws.on('message', (data: ArrayBuffer) => {
+      if (session) return onFrame?.(session.decrypt(new Uint8Array(data)))
+      const { reply, session: done } = hs.receive(new Uint8Array(data))
+      if (reply) ws.send(reply)
+      if (done) session = done
+    })
+  })
+  const { port } = server.address() as { port: number }
+  return {
+    url: `ws://127.0.0.1:${port}/link`,
+    onFrame: (handler) => void (onFrame = handler),
+    close: () =>
+      new Promise((resolve) => {
+        for (const ws of server.clients) ws.terminate()
+        server.close(() => resolve())
+      }),
+  }
 }

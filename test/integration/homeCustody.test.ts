@@ -1,10 +1,11 @@
 /**
  * Custody across two relays (issue 11). Bob's home relay is relay 2; Alice is on relay 1.
- * When relay 1 passes Alice's mail on to relay 2, relay 2 holds it and signs for it, the
- * receipt comes back through relay 1, and Alice shows "relayed". When relay 1 cannot pass
- * it on and holds it itself, its plain ack is a neighbour's word, not a home relay's
- * receipt: Alice does not show "relayed" (she counts the ack ignored), and her outbox keeps
- * the message. Either way Bob gets every message once when he returns.
+ * Alice's mail goes through her own relay, which passes Bob's reach record and the mail on
+ * to relay 2 (over a link either relay opened, or one relay 1 dials on demand by the
+ * address in Bob's record); relay 2 holds it and signs for it, the receipt comes back
+ * through relay 1, and Alice shows "relayed". Relay 1 itself holds nothing for Bob and
+ * acknowledges nothing (a plain ack would count for nothing anyway: test/attack/hijack).
+ * Bob gets every message once when he returns.
  */
 import { describe, expect, it } from 'vitest'
 import { startRelay } from '../../native/node/relayServer.ts'
@@ -15,19 +16,26 @@ import { waitFor } from '../support/waitFor.ts'
 
 const { tempDir, relays, workers, track } = testScope('home-custody')
 
-/** Alice on relay 1, Bob on relay 2 (his home), contacts; `relay1DialsRelay2` sets which relay dialed the other. */
-async function setUp(relay1DialsRelay2: boolean) {
+/** Alice on relay 1, Bob on relay 2 (his home), contacts; `peering` sets which relay dialed the other, if any. */
+async function setUp(peering: 'relay 1 dials relay 2' | 'relay 2 dials relay 1' | 'on demand') {
   const relay1 = await startRelay({ port: 0, dataDir: tempDir() })
   const relay2 = await startRelay({ port: 0, dataDir: tempDir() })
   relays.push(relay1, relay2)
-  if (relay1DialsRelay2) relay1.connect(relay2.linkUrl)
-  else relay2.connect(relay1.linkUrl)
+  if (peering === 'relay 1 dials relay 2') relay1.connect(relay2.linkUrl)
+  if (peering === 'relay 2 dials relay 1') relay2.connect(relay1.linkUrl)
   const { alice, bob, aliceId, bobId, bobDir } = await contactsApart(relay1.linkUrl, relay2.linkUrl, tempDir, track)
   await waitFor('Alice holds Bob\'s reach record naming relay 2', async () =>
     (await alice.api.contactReach(bobId))?.relays.map((r) => r.address).includes(relay2.linkUrl) === true,
   )
   await bob.terminate()
-  return { alice, aliceId, bobId, bobDir }
+  return { alice, aliceId, bobId, bobDir, relay1, relay2 }
+}
+
+/** A relay's metric (first sample whose name and labels start with `sample`) from its Prometheus page. */
+async function metric(relay: { readonly httpUrl: string }, sample: string): Promise<number> {
+  const page = await (await fetch(`${relay.httpUrl}/metrics`)).text()
+  const line = page.split('\n').find((l) => l.startsWith(`sovereign_relay_${sample} `))
+  return Number(line?.split(' ')[1] ?? NaN)
 }
 
 async function bobReturns(bobDir: string, aliceId: string, texts: readonly string[]): Promise<void> {
@@ -41,22 +49,31 @@ async function bobReturns(bobDir: string, aliceId: string, texts: readonly strin
 }
 
 describe('custody for a user whose home relay is another relay', () => {
-  it('shows relayed on the home relay\'s receipt, passed back through the sender\'s relay', async () => {
-    const { alice, aliceId, bobId, bobDir } = await setUp(true)
-    const texts = ['to your home 1', 'to your home 2']
-    for (const text of texts) await alice.api.send(bobId, text)
-    await waitFor('relayed on relay 2\'s receipt', async () => (await alice.api.history(bobId)).every((m) => m.status === 'relayed'))
-    expect((await alice.api.diagnostics()).custodyReceiptsAccepted).toBeGreaterThanOrEqual(texts.length)
-    await bobReturns(bobDir, aliceId, texts)
-    await waitFor('Alice sees delivered', async () => (await alice.api.history(bobId)).every((m) => m.status === 'delivered'))
-  })
+  for (const peering of ['relay 1 dials relay 2', 'relay 2 dials relay 1'] as const) {
+    it(`shows relayed on the home relay's receipt, passed back through the sender's relay (${peering})`, async () => {
+      const { alice, aliceId, bobId, bobDir, relay1 } = await setUp(peering)
+      const texts = ['to your home 1', 'to your home 2']
+      for (const text of texts) await alice.api.send(bobId, text)
+      await waitFor("relayed on relay 2's receipt", async () => (await alice.api.history(bobId)).every((m) => m.status === 'relayed'))
+      expect((await alice.api.diagnostics()).custodyReceiptsAccepted).toBeGreaterThanOrEqual(texts.length)
+      expect(await metric(relay1, 'custody_envelopes')).toBe(0)
+      await bobReturns(bobDir, aliceId, texts)
+      await waitFor('Alice sees delivered', async () => (await alice.api.history(bobId)).every((m) => m.status === 'delivered'))
+    })
+  }
 
-  it('does not show relayed on a plain ack from a relay that is not his home, and loses nothing', async () => {
-    const { alice, aliceId, bobId, bobDir } = await setUp(false)
-    const texts = ['held by a stranger 1', 'held by a stranger 2']
+  it('reaches a home relay no relay was told to link to: the relays dial each other by the addresses in reach records', async () => {
+    const { alice, aliceId, bobId, bobDir, relay1, relay2 } = await setUp('on demand')
+    const texts = ['dialed for you 1', 'dialed for you 2']
     for (const text of texts) await alice.api.send(bobId, text)
-    await waitFor('Alice ignored relay 1\'s plain acks', async () => (await alice.api.diagnostics()).custodyClaimsIgnored >= texts.length)
-    expect((await alice.api.history(bobId)).map((m) => m.status)).toEqual(['sent', 'sent'])
+    await waitFor("relayed on relay 2's receipt", async () => (await alice.api.history(bobId)).every((m) => m.status === 'relayed'))
+    // Bob's intro went first, through relay 2, which dialed relay 1 (Alice's home, from her offer);
+    // that link now carries Alice's mail the other way.
+    const dialed = (await metric(relay1, 'relay_pool_links')) + (await metric(relay2, 'relay_pool_links'))
+    expect(dialed).toBe(1)
+    expect(await metric(relay2, 'relay_pool_total{event="dialed"}')).toBe(1)
+    // Private routing: relay 2 heard of Alice only from relay 1 (her address never reached it).
+    expect(await metric(relay2, 'links{state="open"}')).toBe(1)
     await bobReturns(bobDir, aliceId, texts)
     await waitFor('Alice sees delivered', async () => (await alice.api.history(bobId)).every((m) => m.status === 'delivered'))
   })

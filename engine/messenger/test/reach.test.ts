@@ -11,9 +11,12 @@ import { seededRandom } from '../../crypto/test/seededRandom.ts'
 import { generateX25519KeyPair } from '../../crypto/keyPair.ts'
 import { bindStaticKey } from '../../identity/index.ts'
 import { signReachRecord } from '../../reach/index.ts'
+import type { StoreOp } from '../../ports/index.ts'
 import { createMemoryStore } from '../../store/memoryStore.ts'
 import { createContactBook } from '../contactBook.ts'
 import { createMessenger } from '../messenger.ts'
+import { decodeRecord } from '../records.ts'
+import type { ContactRecord } from '../records.ts'
 import type { FakeClock, Person } from './harness.ts'
 import { crypto, deliver, deliverWithEffects, errorName, fakeClock, pair, person } from './harness.ts'
 
@@ -146,5 +149,96 @@ describe('reach records between contacts', () => {
     expect(learned.keyChanged).toBe(true)
     expect(learned.record.reachSent).toBeUndefined()
     expect(learned.record.reach).toBe(toHex(record))
+  })
+})
+
+describe('reach records in offers', () => {
+  let carol: Person
+  let dave: Person
+  beforeEach(async () => {
+    carol = await person('Carol', clock)
+    dave = await person('Dave', clock)
+  })
+
+  it("accepting an offer keeps the maker's valid record, stored with the contact", async () => {
+    const record = recordOf(carol.m.identity(), 100, [relay(5), relay(6)])
+    const accepted = await dave.m.acceptOffer(carol.m.createOffer(['wss://carol.example'], record))
+    expect(accepted.reachDropped).toBeUndefined()
+    expect('reachDropped' in accepted).toBe(false)
+    expect(accepted.contact.id).toBe(carol.id)
+    expect(await dave.m.contactReach(carol.id)).toEqual(record)
+    // In the stored contact record itself, so a restart keeps it.
+    const daveAgain = createMessenger({ crypto, random: seededRandom('Dave again'), clock, store: dave.store })
+    await daveAgain.load()
+    expect(await daveAgain.contactReach(carol.id)).toEqual(record)
+  })
+
+  it('an offer without a record (none yet, or null) adds the contact with none', async () => {
+    for (const reach of [undefined, null]) {
+      const erin = await person('Erin', clock)
+      const accepted = await erin.m.acceptOffer(carol.m.createOffer([], reach))
+      expect(accepted.reachDropped).toBeUndefined()
+      expect(await erin.m.contactReach(carol.id)).toBeNull()
+    }
+  })
+
+  it("drops someone else's record, however genuine, as 'not-theirs'; the contact is still added", async () => {
+    const mallory = generateIdentity(crypto, seededRandom('Mallory'))
+    const accepted = await dave.m.acceptOffer(carol.m.createOffer([], recordOf(mallory, 100, [relay(9)])))
+    expect(accepted.reachDropped).toBe('not-theirs')
+    expect(accepted.contact).toMatchObject({ id: carol.id, displayName: 'Carol' })
+    expect((await dave.m.contacts()).map((c) => c.id)).toEqual([carol.id])
+    expect(await dave.m.contactReach(carol.id)).toBeNull()
+    // The intro still went out and reaches Carol.
+    const { outgoing } = accepted
+    expect(await deliver(outgoing, carol)).toMatchObject([{ type: 'contact', contact: { id: dave.id } }])
+  })
+
+  it("drops an expired or forged record as 'invalid'; the contact is still added", async () => {
+    const short = signReachRecord(crypto, carol.m.identity(), { seqno: 1, issuedAt: clock.t, expiresAt: clock.t + 1_000, relays: [relay(1)] })
+    const code = carol.m.createOffer([], short)
+    clock.t += 1_000 // expiresAt is the first void ms
+    const expired = await dave.m.acceptOffer(code)
+    expect(expired.reachDropped).toBe('invalid')
+    expect(expired.contact.id).toBe(carol.id)
+    expect(await dave.m.contactReach(carol.id)).toBeNull()
+
+    const forged = recordOf(carol.m.identity(), 2)
+    forged[forged.length - 1]! ^= 0x01 // the signature's last byte
+    const erin = await person('Erin', clock)
+    const accepted = await erin.m.acceptOffer(carol.m.createOffer([], forged))
+    expect(accepted.reachDropped).toBe('invalid')
+    expect((await erin.m.contacts()).map((c) => c.id)).toEqual([carol.id])
+    expect(await erin.m.contactReach(carol.id)).toBeNull()
+  })
+
+  it('an older record in an offer leaves the newer one held, and is not reported', async () => {
+    const newer = recordOf(carol.m.identity(), 200, [relay(2)])
+    await dave.m.acceptOffer(carol.m.createOffer([], newer))
+    const older = await dave.m.acceptOffer(carol.m.createOffer([], recordOf(carol.m.identity(), 100)))
+    expect(older.reachDropped).toBeUndefined()
+    expect(await dave.m.contactReach(carol.id)).toEqual(newer)
+    const newest = recordOf(carol.m.identity(), 300, [relay(3)])
+    await dave.m.acceptOffer(carol.m.createOffer([], newest))
+    expect(await dave.m.contactReach(carol.id)).toEqual(newest)
+  })
+
+  it('writes the record in the same store batch as the contact, the intro and its outbox entry', async () => {
+    const record = recordOf(carol.m.identity(), 100)
+    const code = carol.m.createOffer([], record)
+    const batches: StoreOp[][] = []
+    const batch = dave.store.batch.bind(dave.store)
+    dave.store.batch = (ops) => {
+      batches.push([...ops])
+      return batch(ops)
+    }
+    await dave.m.acceptOffer(code)
+    expect(batches).toHaveLength(1)
+    const contactOps = batches[0]!.filter((op) => op.key === `contact/${carol.id}`)
+    expect(contactOps).toHaveLength(1)
+    const written = contactOps[0]!
+    if (written.type !== 'set') throw new Error('the contact was not written')
+    expect(decodeRecord<ContactRecord>('contact', written.value).reach).toBe(toHex(record))
+    expect(batches[0]!.some((op) => op.key.startsWith('outbox/'))).toBe(true)
   })
 })

@@ -2,11 +2,12 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { concat } from '../../bytes.ts'
 import { byteWriter } from '../../wire/byteWriter.ts'
+import { MAX_REACH_RECORD_BYTES } from '../../wire/index.ts'
 import { bytesOf, displayNameArb, flipBit, relaysArb, u32 } from '../../wire/test/arbitraries.ts'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { base32Decode, base32Encode } from '../base32.ts'
 import type { OfferErrorReason } from '../errors.ts'
-import { decodeOffer, encodeOffer } from '../offerCode.ts'
+import { decodeOffer, encodeOffer, OFFER_VERSION } from '../offerCode.ts'
 import type { Offer } from '../offerCode.ts'
 
 const offerArb: fc.Arbitrary<Offer> = fc.record({
@@ -16,6 +17,8 @@ const offerArb: fc.Arbitrary<Offer> = fc.record({
   signedPrekey: fc.record({ id: u32, publicKey: bytesOf(32), signature: bytesOf(64) }),
   displayName: displayNameArb,
   relays: relaysArb,
+  // Opaque to the codec: any 1..MAX bytes, or none.
+  reach: fc.option(fc.uint8Array({ minLength: 1, maxLength: MAX_REACH_RECORD_BYTES }), { nil: undefined }),
 })
 
 const sample: Offer = {
@@ -27,6 +30,9 @@ const sample: Offer = {
   relays: ['wss://relay.example.org'],
 }
 const code = encodeOffer(sample)
+/** Placeholder bytes where a signed reach record goes: the codec checks the length only. */
+const record = Uint8Array.from({ length: 172 }, (_, i) => i)
+const withReach: Offer = { ...sample, reach: record }
 
 /** The 'one relay' golden vector as version 1 wrote it, before offers carried a signed prekey. */
 const V1_GOLDEN_CODE =
@@ -60,6 +66,9 @@ function payload(o: {
   relayCount?: number
   /** Leave the signed prekey out, as a version-1 offer did. */
   noPrekey?: boolean
+  /** Written after the relays: a length varint (`reachLength`, else its length) and the bytes. */
+  reach?: Uint8Array
+  reachLength?: number
 }): Uint8Array {
   const w = byteWriter()
   w.u8(o.version ?? 2, 'v')
@@ -75,6 +84,10 @@ function payload(o: {
   const relays = o.relays ?? []
   w.u8(o.relayCount ?? relays.length, 'c')
   for (const r of relays) w.utf8(r, 'r', 0, 10_000)
+  if (o.reach) {
+    w.varint(o.reachLength ?? o.reach.length, 'reach length')
+    w.bytes(o.reach, 'reach')
+  }
   if (o.extra) w.bytes(o.extra, 'x')
   return w.finish()
 }
@@ -169,6 +182,7 @@ describe('offer code', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
         reasonOf(() => decodeOffer(codeOf(concat(Uint8Array.of(2), bytes))))
+        reasonOf(() => decodeOffer(codeOf(concat(Uint8Array.of(3), bytes))))
       }),
     )
   })
@@ -183,7 +197,7 @@ describe('offer code', () => {
     expect(reasonOf(() => decodeOffer(`${code.slice(0, 10)}0${code.slice(11)}`))).toBe('alphabet')
     expect(reasonOf(() => decodeOffer(`${code}=`))).toBe('alphabet')
     expect(reasonOf(() => decodeOffer(`${code}${code}`))).toBe('alphabet')
-    expect(reasonOf(() => decodeOffer(codeOf(payload({ version: 3 }))))).toBe('version')
+    expect(reasonOf(() => decodeOffer(codeOf(payload({ version: 4 }))))).toBe('version')
   })
 
   it('refuses a version-1 code (no signed prekey) as made by an older version', () => {
@@ -199,7 +213,7 @@ describe('offer code', () => {
       expect(error.message).toBe('This offer code was made by an older version of Sovereign. Ask for a new one.')
     }
     // A newer layout says so, not "older".
-    expect(() => decodeOffer(codeOf(payload({ version: 3 })))).toThrow(/newer version of Sovereign\. Update the app/)
+    expect(() => decodeOffer(codeOf(payload({ version: 4 })))).toThrow(/newer version of Sovereign\. Update the app/)
     expect(() => decodeOffer(`SOV2${code.slice(4)}`)).toThrow(/newer version/)
   })
 
@@ -227,6 +241,8 @@ describe('offer code', () => {
       ['relay count without relays', payload({ relayCount: 1 }), /relay address length is truncated/],
       ['trailing bytes', payload({ extra: Uint8Array.of(0) }), /trailing/],
       ['version 2 without a signed prekey', payload({ noPrekey: true }), /signed prekey/],
+      ['version 2 with a reach record', payload({ reach: record }), /trailing/],
+      ['version 3 without a reach length', payload({ version: 3 }), /reach record length is truncated/],
     ]
     for (const [label, bytes, detail] of cases) {
       let error: { reason?: string; message?: string } = {}
@@ -284,6 +300,82 @@ describe('offer code', () => {
         expect(message).not.toContain(code.slice(4, 12))
         expect(message).not.toMatch(/[A-Z2-7]{12}/)
       }
+    }
+  })
+})
+
+describe('offer code version 3: the reach record', () => {
+  it('writes version 3, and round-trips with a record, with none, and at the largest allowed', () => {
+    expect(OFFER_VERSION).toBe(3)
+    expect((base32Decode(code.slice(4)) as Uint8Array)[0]).toBe(3)
+    const decoded = decodeOffer(encodeOffer(withReach))
+    expect(decoded).toEqual(withReach)
+    expect(decoded.reach).toEqual(record)
+    const none = decodeOffer(code)
+    expect(none).toEqual(sample)
+    expect('reach' in none).toBe(false)
+    const largest = { ...sample, reach: new Uint8Array(MAX_REACH_RECORD_BYTES).fill(7) }
+    expect(decodeOffer(encodeOffer(largest))).toEqual(largest)
+  })
+
+  it('carries the record as its length varint and bytes between the relays and the checksum', () => {
+    const bytes = base32Decode(encodeOffer(withReach).slice(4)) as Uint8Array
+    const none = base32Decode(code.slice(4)) as Uint8Array
+    // The same offer without a record: its last byte before the checksum is the 0 length.
+    const at = none.length - 4 - 1
+    expect(none[at]).toBe(0)
+    expect(Array.from(bytes.subarray(at, at + 2))).toEqual([0xac, 0x01]) // 172, a 2-byte LEB128 varint
+    expect(bytes.subarray(at + 2, at + 2 + record.length)).toEqual(record)
+    expect(bytes.length).toBe(at + 2 + record.length + 4)
+    // Everything before the record is the no-record code's, byte for byte.
+    expect(bytes.subarray(0, at)).toEqual(none.subarray(0, at))
+  })
+
+  it('still decodes a version-2 code, with reach undefined', () => {
+    const v2 = codeOf(payload({ version: 2, relays: ['wss://relay.example.org'] }))
+    const decoded = decodeOffer(v2)
+    expect(decoded).toEqual(sample)
+    expect(decoded.reach).toBeUndefined()
+    // Re-encoding upgrades it: version 3, no record.
+    expect(encodeOffer(decoded)).toBe(code)
+  })
+
+  it('decodes a hand-built version-3 code with a record', () => {
+    const v3 = codeOf(payload({ version: 3, relays: ['wss://relay.example.org'], reach: record }))
+    expect(v3).toBe(encodeOffer(withReach))
+    expect(decodeOffer(v3)).toEqual(withReach)
+  })
+
+  it('refuses an over-long or truncated reach record as a field error, behind a valid checksum', () => {
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['one byte over the maximum', payload({ version: 3, reach: new Uint8Array(MAX_REACH_RECORD_BYTES + 1) }), /reach record length 1025 is outside 0\.\.1024/],
+      ['a huge claimed length', payload({ version: 3, reach: new Uint8Array(10), reachLength: 2 ** 20 }), /reach record length 1048576 is outside/],
+      ['a length longer than what follows', payload({ version: 3, reach: new Uint8Array(10), reachLength: 11 }), /reach record is truncated/],
+      ['a byte after the record', payload({ version: 3, reach: new Uint8Array(10), extra: Uint8Array.of(0) }), /trailing/],
+    ]
+    for (const [label, bytes, detail] of cases) {
+      let error: { name?: string; reason?: string; message?: string } = {}
+      try {
+        decodeOffer(codeOf(bytes))
+      } catch (err) {
+        error = err as typeof error
+      }
+      expect(error.name, label).toBe('InvalidOfferError')
+      expect(error.reason, label).toBe('field')
+      expect(error.message, label).toMatch(detail)
+    }
+  })
+
+  it('refuses to encode an empty or over-long record', () => {
+    expect(reasonOf(() => encodeOffer({ ...sample, reach: new Uint8Array(0) }))).toBe('field')
+    expect(reasonOf(() => encodeOffer({ ...sample, reach: new Uint8Array(MAX_REACH_RECORD_BYTES + 1) }))).toBe('field')
+  })
+
+  it('covers the record with the checksum: any flipped bit in it is refused', () => {
+    const bytes = base32Decode(encodeOffer(withReach).slice(4)) as Uint8Array
+    const start = bytes.length - 4 - record.length - 2 // the length varint, then the record
+    for (let bit = start * 8; bit < (bytes.length - 4) * 8; bit++) {
+      expect(reasonOf(() => decodeOffer(`SOV1${base32Encode(flipBit(bytes, bit))}`))).toBe('checksum')
     }
   })
 })

@@ -64,13 +64,19 @@ describe('data plane home registration', () => {
     expect(relay.reach(hex(user), recordOf(2))).toBe(true)
     expect(homes.isHome(hex(user), T0)).toBe(true)
     expect(relay.reach(hex(user), recordOf(1))).toBe(true) // stale: refused, but no offence
-    expect(relay.reach(hex(identityOf('M')), recordOf(3))).toBe(false) // not the sender's own record
-    expect(homes.stats()).toEqual({ held: 1, accepted: 1, left: 0, refused: { stale: 1, 'not-own-record': 1 } })
+    // Someone else's genuine record is what a sender passes ahead of its mail: learned, not registered.
+    expect(relay.reach(hex(identityOf('M')), recordOf(3))).toBe(true)
+    expect(relay.learnedRecords).toBe(1)
+    // Forged (one bit of the signature flipped) or not a record at all: hostile.
+    const forged = recordOf(4)
+    expect(relay.reach(hex(identityOf('M')), flipBit(forged, forged.length * 8 - 1))).toBe(false)
+    expect(relay.reach(hex(identityOf('M')), new Uint8Array([1, 2, 3]))).toBe(false)
+    expect(homes.stats()).toEqual({ held: 1, accepted: 1, left: 0, refused: { stale: 1 } })
     const plain = createDataPlane({ identity: user, crypto, clock, deliverLocal: () => undefined })
     expect(plain.reach(hex(identityOf('M')), new Uint8Array([1]))).toBe(true)
   })
 
-  it('a home relay answers mail it holds for a registered user with a receipt it signs, anyone else\'s with a plain ack', () => {
+  it('a home relay answers mail it holds for a registered user with a receipt it signs, and refuses to hold anyone else\'s', () => {
     const homes = createHomeRegistry({ crypto, self: relayId.signingKey.publicKey })
     const relay = createDataPlane({ identity: relayId, crypto, clock, custodian: true, deliverLocal: () => undefined, homes })
     relay.reach(hex(user), recordOf(1))
@@ -89,8 +95,11 @@ describe('data plane home registration', () => {
     expect(toHex(receipt.recipient)).toBe(hex(user))
     expect(receipt.ids.map(toHex).sort()).toEqual(forUser.map(idOf).sort())
     expect(receipt.heldUntil).toBe(T0 + 60_000) // the envelopes' own expiry, under custody's cap
-    const acks = frames.filter((f) => f.type === 'ack')
-    expect(acks.flatMap((f) => (f as { readonly ids: readonly Uint8Array[] }).ids.map(toHex))).toEqual([idOf(forStranger)])
+    expect(frames.filter((f) => f.type === 'ack')).toEqual([])
+    // Custody is the recipient's choice (issue 11): a stranger did not name this relay.
+    const refusals = frames.filter((f) => f.type === 'refuse') as Extract<LinkFrame, { type: 'refuse' }>[]
+    expect(refusals.map((f) => [f.reason, f.ids.map(toHex)])).toEqual([['no-custody', [idOf(forStranger)]]])
+    expect(relay.forwarder.stats()).toMatchObject({ held: 2, noCustody: 1 })
   })
 
   it('the sender hears of a genuine receipt for its own envelope; a forged one is refused; a relay in between passes it back', () => {

@@ -11,7 +11,7 @@ import type { Clock } from '../../ports/index.ts'
 import { decodeEnvelope, withAttempt } from '../../wire/index.ts'
 import { createForwarder } from '../forwarder.ts'
 import type { Forwarder, ForwarderInit, Hop } from '../forwarder.ts'
-import type { RefusalReason } from '../mailbox.ts'
+import type { RefuseReason } from '../../wire/index.ts'
 import { A, attemptOf, B, C, envelope, hop, idOf, key, SELF, T0, ttlOf, U } from './forwarderKit.ts'
 
 let now: number
@@ -201,7 +201,7 @@ describe('forwarder custody budgets', () => {
   const DAY = 24 * 60 * 60_000
 
   it('refuses a sender over its budget with a typed answer and no custody ack', () => {
-    const refusals: [string, string | null, RefusalReason][] = []
+    const refusals: [string, string | null, RefuseReason][] = []
     const f = make({ custody: { perSenderBytes: 2 * COST }, onRefused: (id, from, reason) => void refusals.push([toHex(id), from, reason]) })
     const mail = [envelope(B), envelope(C), envelope(U)]
     expect(mail.map((m) => f.route(m, A))).toEqual(['held', 'held', 'refused'])
