@@ -373,12 +373,14 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       await messenger.forgetRelay(relayUrl)
       ownRelays = await messenger.ownRelays()
       homeIdentities.delete(relayUrl)
+      // The new record first, while the link to the relay left is still open: it hands what it
+      // holds for us over to the relays the record names (engine/routing/dataPlane.ts).
+      refreshHome(mesh?.links() ?? [])
       // Still dialled while a contact is reached through it; otherwise the link goes.
       if (!(await messenger.contactRelays()).includes(relayUrl)) {
         relays.delete(relayUrl)
         mesh?.disconnect(relayUrl)
       }
-      refreshHome(mesh?.links() ?? [])
     },
     links: async () => mesh?.links() ?? [],
     async path(contactId) {

@@ -1,12 +1,18 @@
 /**
- * Chat over a chain of relays, as in test/integration/chain.test.ts: Alice and
- * Bob are engines at the two ends of k relay nodes (startMesh, custodian,
- * listening on `mem://relay-i`, each dialling the next) on one in-memory
- * network. k relays make a path of k + 1 links: k = 1 is the `memory` scenario's
- * shape (Alice – R1 – Bob), k = 4 is Alice – R1 – R2 – R3 – R4 – Bob. Routes
- * come from announcements; the timed phases start only once the relays at both
- * ends have a next hop towards the far engine. Then the chat scenarios' own
+ * Chat over a chain of mesh nodes, as in test/integration/chain.test.ts: Alice
+ * and Bob are engines at the two ends of k forwarding nodes (startMesh, not
+ * custodians, listening on `mem://relay-i`, each dialling the next) on one
+ * in-memory network. k nodes make a path of k + 1 links: k = 1 is the `memory`
+ * scenario's shape (Alice – R1 – Bob), k = 4 is Alice – R1 – R2 – R3 – R4 – Bob.
+ * Routes come from announcements; the timed phases start only once the nodes at
+ * both ends have a next hop towards the far engine. Then the chat scenarios' own
  * throughput and latency phases (Bob → Alice), per k.
+ *
+ * The nodes are plain mesh nodes because the figure is hop-by-hop forwarding
+ * along routes: a custodian (relay) passes no route but its own on (issue 11),
+ * so a chain of relays would give the ends no route to each other. The end
+ * nodes reach the far engine within the default announcement scope (k ≤ 4
+ * hops); each engine's own mail goes to its node as its relay link.
  */
 import { nobleCrypto } from '../../engine/crypto/index.ts'
 import { generateIdentity } from '../../engine/identity/index.ts'
@@ -51,7 +57,8 @@ async function runChain(relayCount: number, quick: boolean): Promise<{ metrics: 
       const transport = network.transport()
       const mesh = startMesh({ crypto, random, clock, transport }, {
         identity: generateIdentity(crypto, random),
-        custodian: true,
+        // Not a custodian: a relay would pass on no route but its own (see the header).
+        custodian: false,
         deliverLocal: () => {},
         // Budgets scaled ×100: the figure is forwarding, not the defence (see wsRelayChat.ts).
         defence: { budgets: scaleBudgets(DEFAULT_LINK_BUDGETS, 100) },

@@ -41,6 +41,14 @@ export interface MeshSimOptions {
   /** Link drops during the send window, each for a uniform random span of downMs. */
   readonly churn?: { readonly events: number; readonly downMs: readonly [number, number] }
   readonly ttl?: number
+  /**
+   * The routers' announcement scope (RouterInit.scopeHops). Default: nodes − 1, the whole
+   * mesh. The simulator measures distance-vector routing over one flat mesh of plain nodes
+   * and models neither relays nor reach records, so the engine's default scope (4 hops,
+   * issue 11: farther users are reached through their home relays) would leave most pairs
+   * of a 50-node mesh with no way to each other at all.
+   */
+  readonly scopeHops?: number
 }
 
 interface SimNode {
@@ -73,6 +81,7 @@ export function runMeshSim(options: MeshSimOptions): MeshSimResult {
   const drain = options.drainMs ?? 60_000
   const churn = options.churn ?? { events: 0, downMs: [0, 0] }
   const ttl = options.ttl ?? 32
+  const scopeHops = options.scopeHops ?? Math.max(1, n - 1)
   const rng = prng(seed)
   const counted = { signatures: 0, verifications: 0 }
   const crypto: Crypto = {
@@ -151,6 +160,7 @@ export function runMeshSim(options: MeshSimOptions): MeshSimResult {
       custodian: false,
       prekey: () => null,
       announceIntervalMs: interval,
+      scopeHops,
       onRouteChange: (destination, nextHop) => {
         if (nextHop !== null) forwarder.retry(destination)
       },

@@ -155,7 +155,10 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       // Registered here: this relay keeps their mail (keepFor), it sends it nowhere else.
       if (homes!.isHome(destination, now)) return null
       const held = learned.get(destination, now)
-      return held ? hintsOf(held.record, held.record) : null
+      if (held) return hintsOf(held.record, held.record)
+      // A user who moved away: their newer record names the relays to hand their mail over to.
+      const moved = homes!.recordOf(destination, now)
+      return moved ? hintsOf(moved, decodeReachRecord(moved).record) : null
     }
     const bytes = init.reachOf?.(destination) ?? null
     if (bytes === null) return null
@@ -303,6 +306,8 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       }
       if (identity === peerId) {
         const result = homes.register(peerId, record, now)
+        // They moved: what this relay held for them goes to their new home relays (a handover).
+        if (result.ok && result.status === 'left') forwarder.retry(identity)
         return result.ok || !result.hostile
       }
       // Someone else's record, passed ahead of their mail: kept to forward it.

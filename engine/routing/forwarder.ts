@@ -228,6 +228,7 @@ export function createForwarder(init: ForwarderInit): Forwarder {
     if (init.keepFor?.(destination, now) && (hop ? peerId !== destination : !hops.has(destination))) return
     const homes = hop ? null : (init.homesOf?.(destination, now) ?? null)
     const hopsFor: [string, Hop][] = []
+    let stuck = false
     // Hops are chosen before anything is sent, and what has none stays held in its
     // place (keeping its age for eviction): a send can re-enter route() on this
     // node, as around a ring of relays.
@@ -236,9 +237,12 @@ export function createForwarder(init: ForwarderInit): Forwarder {
       // it would drop it as a duplicate and the mail would be lost, not held.
       const to: [string, Hop] | undefined = hop ? (held.from === peerId ? undefined : [peerId!, hop]) : nextHop(destination, held.from, homes)
       if (to) hopsFor.push(to)
+      else stuck = true
       return to !== undefined
     })
     live.forEach((held, i) => transmit(hopsFor[i]![0], hopsFor[i]![1], held, destination))
+    // What found no hop waits for a link to one of the destination's home relays, dialed now.
+    if (stuck) dialHomes(destination, homes, now)
   }
 
   return {

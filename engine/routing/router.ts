@@ -6,6 +6,14 @@
  * the feasible route of least metric. Pure data driven by its caller: it sends
  * nothing itself but returns the 'announce' frames to send, so meshNode and
  * the simulator run the very same code.
+ *
+ * Routes are local (issue 11, "a local mesh that stays local"): they cover the
+ * direct links between users and plain mesh nodes, `scopeHops` hops at most.
+ * A node takes a neighbour's update only when it puts the origin within scope,
+ * and passes a route on only when it arrives within scope; past that, mail
+ * goes to the home relays named in the recipient's signed reach record, and
+ * relays dial each other by address. A custodian (relay) announces itself and
+ * learns the routes of its neighbourhood, but passes no other origin on.
  */
 import { toHex } from '../bytes.ts'
 import type { Identity } from '../identity/identity.ts'
@@ -40,11 +48,21 @@ export interface RouteView {
   readonly custodian: boolean
 }
 
+/**
+ * Hops a route may span (issue 11): a node keeps routes to origins at most this
+ * far and passes on only those that arrive within it. Four covers a household's
+ * or a street's direct links; anyone farther is reached through home relays.
+ */
+export const DEFAULT_ANNOUNCE_SCOPE = 4
+
 export interface RouterInit {
   readonly self: Identity
   readonly crypto: Crypto
   readonly clock: Clock
-  /** This node offers custody (holds mail for others): set on relays. */
+  /**
+   * This node offers custody (holds mail for others): set on relays. A custodian
+   * announces itself and learns its neighbours' routes but passes none of them on.
+   */
   readonly custodian: boolean
   /** This node's current signed prekey, read at every announcement; a new id is announced at the next tick. */
   readonly prekey: () => PublicSignedPrekey | null
@@ -56,12 +74,18 @@ export interface RouterInit {
   readonly onRouteChange?: (destination: string, nextHop: string | null) => void
   /** Destinations (and their latest announcements) kept at most (default 10,000). */
   readonly maxOrigins?: number
+  /**
+   * A route is kept only when its metric here is at most this, and advertised only when
+   * it is below it, so that it arrives within scope (default `DEFAULT_ANNOUNCE_SCOPE`).
+   */
+  readonly scopeHops?: number
 }
 
 export interface Router {
   /**
-   * A link to `peerId` opened: returns this node's announcement and every route
-   * for that neighbour (and a fresh own announcement for every neighbour, when due).
+   * A link to `peerId` opened: returns this node's announcement and every route it
+   * advertises for that neighbour (within scope; none on a custodian), and a fresh own
+   * announcement for every neighbour when due.
    */
   linkUp(peerId: string): Outgoing[]
   /** A link closed: routes through it go, and the retractions or new routes that follow are returned. */
@@ -91,6 +115,9 @@ export function createRouter(init: RouterInit): Router {
   const interval = init.announceIntervalMs ?? 30_000
   const routeTimeout = init.routeTimeoutMs ?? Math.round(interval * 3.5)
   const maxOrigins = init.maxOrigins ?? 10_000
+  const scope = init.scopeHops ?? DEFAULT_ANNOUNCE_SCOPE
+  // Past INFINITY - 2 a metric one more hop makes infinite anyway (a retraction).
+  if (!Number.isInteger(scope) || scope < 1 || scope > INFINITY - 2) throw new RangeError(`scopeHops ${scope} out of range`)
   // RFC 8966 Appendix B: SOURCE_GC_TIME 3 minutes; never shorter than a route's life.
   const table = createRouteTable({ sourceGcMs: Math.max(180_000, 2 * routeTimeout) })
   const verifier = createAnnouncementVerifier(init.crypto, { maxEntries: Math.min(4 * maxOrigins, 65_536) })
@@ -138,14 +165,34 @@ export function createRouter(init: RouterInit): Router {
     (init.prekey()?.id ?? null) !== own.prekeyId ||
     (reannounceDue && now - lastTriggered >= hold)
 
+  /**
+   * Whether a selected route is passed on to the neighbours. Only within scope: at
+   * `scope - 1` hops here it arrives at `scope`, the farthest a neighbour keeps.
+   *
+   * A custodian passes on no route but its own announcement (announceSelf). Its
+   * neighbours are its own users and their local mesh, and it could pass their
+   * routes to other relays and their users, who would pass on theirs: every relay
+   * would keep a route to every user of the network and hear every one of their
+   * announcements each interval, and one peer signing fake origins at one relay
+   * would have them verified, stored and forwarded network-wide. Instead relays
+   * find each other's users through reach records (engine/reach): a relay's route
+   * state and announcement traffic grow with its neighbourhood, not the network,
+   * and a flood of fake origins at one relay reaches nobody else.
+   */
+  const advertised = (route: SelectedRoute | undefined): route is SelectedRoute =>
+    route !== undefined && !init.custodian && route.metric < scope
+
   /** What the neighbours must hear after the selection for `origin` went from `before` to `after`. */
   const advertise = (origin: string, before: SelectedRoute | undefined, after: SelectedRoute | undefined): Outgoing[] => {
     if (before?.nextHop !== after?.nextHop) init.onRouteChange?.(origin, after?.nextHop ?? null)
-    if (after === undefined) {
+    if (!advertised(after)) {
       // RFC 8966 §3.7.2: a lost route is retracted at once, so nobody keeps routing through us.
-      return before === undefined ? [] : toAll(before.announcement, INFINITY, (peer) => peer === origin)
+      // So is one that grew out of scope (it is still ours to use, no longer theirs): what the
+      // neighbours hold through us must go. A route never advertised needs no retraction.
+      return advertised(before) ? toAll(before.announcement, INFINITY, (peer) => peer === origin) : []
     }
-    const news = before === undefined || before.seqno !== after.seqno || before.metric !== after.metric
+    // Out of scope or absent before: no neighbour holds it through us, all of them must hear it.
+    const news = !advertised(before) || before.seqno !== after.seqno || before.metric !== after.metric
     // RFC 8966 §3.7.4 split horizon: never advertise a route to its own next hop. When only
     // the next hop changed, the old next hop is the one neighbour that has not heard it.
     const skip = (peer: string): boolean =>
@@ -172,9 +219,10 @@ export function createRouter(init: RouterInit): Router {
       links.set(peerId, (links.get(peerId) ?? 0) + 1)
       const now = init.clock.now()
       const out: Outgoing[] = announceDue(now) ? toAll(announceSelf(now), 0) : [{ to: peerId, frame: frame(own!.bytes, 0) }]
-      // A full dump for the new neighbour (RFC 8966 §3.7.1's periodic update, sent at once).
+      // A full dump for the new neighbour (RFC 8966 §3.7.1's periodic update, sent at once):
+      // what this node advertises, so none of it on a custodian and only routes within scope.
       for (const [origin, route] of table.selectedRoutes()) {
-        if (route.nextHop !== peerId && origin !== peerId) out.push({ to: peerId, frame: frame(route.announcement, route.metric) })
+        if (advertised(route) && route.nextHop !== peerId && origin !== peerId) out.push({ to: peerId, frame: frame(route.announcement, route.metric) })
       }
       return out
     },
@@ -202,11 +250,12 @@ export function createRouter(init: RouterInit): Router {
       const verified = verifier.verify(announcement, now)
       const origin = toHex(verified.announcement.origin)
       if (origin === selfHex) return []
-      remember(origin, verified.announcement)
-      // A retraction, or a metric that one more hop makes infinite.
-      if (metric >= INFINITY - 1) return table.retract(origin, fromPeer) ? reselect(origin, now) : []
+      // A retraction, a metric that one more hop makes infinite, or an origin out of scope:
+      // the neighbour's route goes (it may have been within scope before), and nothing is kept.
+      if (metric >= INFINITY - 1 || metric + 1 > scope) return table.retract(origin, fromPeer) ? reselect(origin, now) : []
       // Keys are free to make: past maxOrigins, a new origin is ignored rather than let the table grow.
       if (!table.has(origin) && table.size >= maxOrigins) return []
+      remember(origin, verified.announcement)
       const { seqno } = verified.announcement
       const expiresAt = now + routeTimeout
       table.update(origin, fromPeer, { seqno, advertised: metric, metric: metric + 1, announcement: verified.bytes, expiresAt })

@@ -10,6 +10,7 @@ import { seededRandom } from '../../engine/crypto/test/seededRandom.ts'
 import { generateIdentity } from '../../engine/identity/index.ts'
 import type { Identity } from '../../engine/identity/index.ts'
 import { createMemoryNetwork } from '../../engine/transport/index.ts'
+import { signReachRecord } from '../../engine/reach/index.ts'
 import { encodeEnvelope } from '../../engine/wire/index.ts'
 import type { Envelope } from '../../engine/wire/index.ts'
 import { linkActorsOf } from '../meshNode.ts'
@@ -105,27 +106,62 @@ describe('meshNode', () => {
 
   it('tells the sender, the way its mail came, when a custodian is full (a typed refusal, issue 10)', async () => {
     const network = createMemoryNetwork()
-    // Alice → near → far; far holds at most one envelope per destination, and Carol never comes.
+    // Alice → near → far; far is Carol's home relay and holds at most one envelope per destination.
     const far = node(network, 'far', { custodian: true, custodyLimits: { perDestinationCount: 1 } })
     await network.transport().listen!('mem://far', (link) => far.mesh.accept(link))
     const near = node(network, 'near', { custodian: true })
     await network.transport().listen!('mem://near', (link) => near.mesh.accept(link))
     near.mesh.connect('mem://far')
-    const alice = node(network, 'alice')
-    const carol = node(network, 'carol')
+    // Carol registers far as her home relay, then leaves: her mail waits there (issue 11).
+    let carolRecord: Uint8Array | null = null
+    const carol = node(network, 'carol', { ownReach: () => carolRecord })
+    const carolHex = toHex(carol.identity.signingKey.publicKey)
+    const now = Date.now()
+    carolRecord = signReachRecord(crypto, carol.identity, {
+      seqno: now,
+      issuedAt: now,
+      expiresAt: now + 60_000,
+      relays: [{ identity: far.identity.signingKey.publicKey, address: 'ws://far.test/link' }],
+    })
+    carol.mesh.connect('mem://far')
+    await waitFor('Carol registered at far', () => far.mesh.homes!.isHome(carolHex, Date.now()))
+    carol.mesh.stop()
+    await waitFor('far saw Carol go', () => openLinks(far.mesh) === 1)
+    // Alice knows Carol's record (end to end, in the product); near learns it from Alice's link.
+    const receipts: string[] = []
+    const alice = node(network, 'alice', {
+      reachOf: (d) => (d === carolHex ? carolRecord : null),
+      onCustodyReceipt: (id) => void receipts.push(id),
+    })
     alice.mesh.connect('mem://near')
-    await waitFor('linked', () => openLinks(alice.mesh) === 1 && openLinks(far.mesh) === 1)
+    await waitFor('linked', () => openLinks(alice.mesh) === 1)
     const first = envelopeTo(carol.identity)
     const second = envelopeTo(carol.identity)
     const idOf = (bytes: Uint8Array): string => toHex(bytes.subarray(1, 17))
     alice.mesh.send(first)
     alice.mesh.send(second)
-    // Near passes both up to far (its upstream); far holds the first and refuses the second, and
-    // near hands the ack and the refusal back to Alice, whose ids they are.
-    await waitFor('an ack and a refusal reach Alice', () => alice.relayed.length === 1 && alice.refused.length === 1)
-    expect(alice.relayed).toEqual([idOf(first)])
+    // Near passes both to far (Carol's home, by her record); far holds the first and signs for
+    // it, refuses the second, and near hands the receipt and the refusal back to Alice.
+    await waitFor('a receipt and a refusal reach Alice', () => receipts.length === 1 && alice.refused.length === 1)
+    expect(receipts).toEqual([idOf(first)])
     expect(alice.refused).toEqual([[idOf(second), 'destination-full']])
     expect(far.mesh.forwarder.stats().refused['destination-full']).toBe(1)
+    expect(near.mesh.forwarder.stats()).toMatchObject({ held: 0, noCustody: 0 })
+  })
+
+  it('a relay holds nothing for someone who did not name it: refused, typed, back to the sender', async () => {
+    const network = createMemoryNetwork()
+    const relay = node(network, 'relay', { custodian: true })
+    await network.transport().listen!('mem://relay', (link) => relay.mesh.accept(link))
+    const alice = node(network, 'alice')
+    const stranger = node(network, 'stranger')
+    alice.mesh.connect('mem://relay')
+    await waitFor('linked', () => openLinks(alice.mesh) === 1)
+    const mail = envelopeTo(stranger.identity)
+    alice.mesh.send(mail)
+    await waitFor('the refusal reaches Alice', () => alice.refused.length === 1)
+    expect(alice.refused).toEqual([[toHex(mail.subarray(1, 17)), 'no-custody']])
+    expect(relay.mesh.forwarder.stats()).toMatchObject({ held: 0, noCustody: 1 })
   })
 
   it('gives the same event types to the relay however many inbound links came and went', async () => {

@@ -1,8 +1,9 @@
 /**
  * A chain A–B–C–D over the memory transport: A and D are messengers that never
- * share a link; B and C are plain mesh nodes. Routes come from signed
- * announcements; messages and receipts flow both ways, and A's message is
- * delivered only once D's receipt came back along the chain.
+ * share a link; B and C are plain mesh nodes (not custodians: a relay passes no
+ * route on, issue 11). Routes come from signed announcements; messages and
+ * receipts flow both ways, and A's message is delivered only once D's receipt
+ * came back along the chain.
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import { toHex } from '../../engine/bytes.ts'
@@ -29,11 +30,14 @@ afterAll(async () => {
   for (const m of meshes) m.stop()
 })
 
-async function relayNode(name: string): Promise<Mesh> {
+async function meshNode(name: string): Promise<Mesh> {
   const identity = generateIdentity(crypto, random)
   const mesh = startMesh({ crypto, random, clock, transport: network.transport() }, {
     identity,
-    custodian: true,
+    // A plain mesh node, not a relay: a custodian announces itself but passes no other
+    // origin on (its users are found through their reach records), so a chain of relays
+    // would leave A and D without routes to each other.
+    custodian: false,
     deliverLocal: () => {},
   })
   meshes.push(mesh)
@@ -54,8 +58,8 @@ async function engine(name: string): Promise<Engine> {
 
 describe('a chain A–B–C–D', () => {
   it('routes messages and receipts both ways between ends that never share a link', async () => {
-    const b = await relayNode('b')
-    const c = await relayNode('c')
+    const b = await meshNode('b')
+    const c = await meshNode('c')
     b.connect('mem://c')
     const a = await engine('A')
     const d = await engine('D')

@@ -4,8 +4,10 @@
  * His newer reach record reaches relay 1 (he still dials it: Alice is there), which stops
  * being his home, and Alice, end to end. What Alice sends while he is away is held at his
  * new home, which signs for it; everything arrives once when he is back.
- * Not covered yet: a move while the old relay is unreachable (it keeps holding for him
- * until his old record expires; senders' retries still deliver through the new home).
+ * What relay 1 held for him when his newer record arrived it hands over to relay 2
+ * (engine/routing/test/dataPlaneReach.test.ts). A move while the old relay is unreachable:
+ * it keeps holding for him until his old record expires, and the senders' outbox retries
+ * deliver through the new home (test/integration/fiveRelays.test.ts kills a home relay).
  */
 import { describe, expect, it } from 'vitest'
 import { startRelay } from '../../native/node/relayServer.ts'

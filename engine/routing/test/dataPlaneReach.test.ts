@@ -135,4 +135,39 @@ describe('data plane home registration', () => {
     expect(heard.map(([id]) => id)).toEqual([idOf(mail)])
     expect(toHex(heard[0]![1].custodian)).toBe(hex(relayId))
   })
+
+  it('hands what it holds over to the new home relays when a user moves away', () => {
+    const homes = createHomeRegistry({ crypto, self: relayId.signingKey.publicKey })
+    const dials: string[][] = []
+    const relay = createDataPlane({
+      identity: relayId,
+      crypto,
+      clock,
+      custodian: true,
+      deliverLocal: () => undefined,
+      homes,
+      dialRelays: (relays) => void dials.push(relays.map((r) => r.address)),
+    })
+    relay.reach(hex(user), recordOf(1))
+    const SENDER = 'dd'.repeat(32)
+    relay.linkOpen(SENDER, { ...hop('peer'), frame: () => undefined })
+    const mail = envelope(hex(user))
+    relay.envelopes(SENDER, [mail])
+    expect(relay.forwarder.stats().held).toBe(1)
+    // The user's newer record names another relay only: this one is left, and dials the new home.
+    const next = identityOf('R2')
+    const moved = signReachRecord(crypto, user, {
+      seqno: 2,
+      issuedAt: T0,
+      expiresAt: T0 + 60_000,
+      relays: [{ identity: next.signingKey.publicKey, address: 'wss://r2.example.org/link' }],
+    })
+    expect(relay.reach(hex(user), moved)).toBe(true)
+    expect(homes.isHome(hex(user), T0)).toBe(false)
+    expect(dials).toEqual([['wss://r2.example.org/link']])
+    const toNext = { ...hop('upstream'), frame: () => undefined }
+    relay.linkOpen(hex(next), toNext)
+    expect(toNext.sent.map(idOf)).toEqual([idOf(mail)])
+    expect(relay.forwarder.stats().held).toBe(0)
+  })
 })

@@ -10,6 +10,7 @@ import { generateIdentity } from '../../identity/identity.ts'
 import type { Identity } from '../../identity/identity.ts'
 import type { Clock, Crypto } from '../../ports/index.ts'
 import type { PublicSignedPrekey } from '../../session/prekeys.ts'
+import { parseAnnouncement } from '../announcement.ts'
 import { createRouter } from '../router.ts'
 import type { Outgoing, Router, RouterInit } from '../router.ts'
 
@@ -28,6 +29,8 @@ export interface Sent {
   readonly from: string
   readonly to: string
   readonly metric: number
+  /** The name of the origin whose announcement the frame carried. */
+  readonly origin: string
 }
 
 export interface RouterNet {
@@ -87,7 +90,8 @@ export function routerNet(
         const { from, out } = queue.shift()!
         const to = net.name(out.to)!
         if (!up.has(key(from, to))) continue // the link dropped while the frame was queued
-        net.log.push({ from, to, metric: out.frame.metric })
+        const origin = net.name(toHex(parseAnnouncement(out.frame.announcement).announcement.origin))!
+        net.log.push({ from, to, metric: out.frame.metric, origin })
         push(to, net.router(to).receive(net.id(from), out.frame.announcement, out.frame.metric))
         afterEach?.()
       }
