@@ -11,6 +11,7 @@ export type { BackupPhase, BackupProgress } from '../engine/backup/backupProgres
 export type {
   ContactPath,
   ContactView,
+  DeliveryProblem,
   EngineEvent,
   HistoryQuery,
   LinkView,
@@ -33,6 +34,8 @@ export interface EngineDiagnostics {
   readonly custodyReceiptsAccepted: number
   /** Signed custody receipts refused by the sender's rule, by reason (not a home relay, wrong recipient, expired…). */
   readonly custodyReceiptsRefused: Readonly<Record<string, number>>
+  /** Refusals of our envelopes by relays, by reason ('no-custody', 'home-unreachable', a custody budget): they stay queued. */
+  readonly refusals: Readonly<Record<string, number>>
 }
 
 export interface ContactReachView {

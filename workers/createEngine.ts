@@ -25,6 +25,7 @@ import type { Outboxes } from './outboxes.ts'
 import { createSendCoalescer } from './sendCoalescer.ts'
 import { createHomeRecord } from './homeRecord.ts'
 import type { HomeRecord } from './homeRecord.ts'
+import type { RefuseReason } from '../engine/wire/index.ts'
 import { jitterFrom, startMesh } from './startMesh.ts'
 import type { Mesh, MeshInit } from './startMesh.ts'
 
@@ -76,6 +77,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     custodyClaimsIgnored: 0,
     custodyReceiptsAccepted: 0,
     custodyReceiptsRefused: {} as Record<string, number>,
+    refusals: {} as Record<string, number>,
   }
   let pruneTimer: unknown = null
   let direct: DirectLinks | null = null
@@ -140,6 +142,18 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       })
       .catch(() => undefined)
   }
+  /**
+   * A relay would not hold or pass on an envelope of ours. The outbox keeps it and sends it again
+   * later; the user is told why it still waits (issue 11: "the user sees why").
+   */
+  const onRefused = (envelopeId: string, reason: RefuseReason): void => {
+    counters.refusals[reason] = (counters.refusals[reason] ?? 0) + 1
+    const destination = outboxes?.destinationOf(envelopeId)
+    if (destination === undefined) return
+    void messenger.messageIdsOf(destination, envelopeId).then((ids) => {
+      if (ids.length > 0) events.push({ type: 'deliveryProblem', contactId: destination, ids, reason })
+    }, () => undefined)
+  }
   /** Sent once: receipts and signalling, which are not queued. */
   const transmit = (outgoing: Outgoing): void => mesh?.send(outgoing.bytes)
   /** Durable already: the outbox sends it now and again until its receipt. */
@@ -172,6 +186,8 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     for (const e of effects.events) if (e.type === 'message' && e.message.direction === 'in') direct?.heardFrom(e.message.contactId)
   }
   const pruneSeen = (): void => void messenger.pruneSeen().catch(() => undefined)
+  /** Signed prekey rotation and the end of old ones' grace (engine/messenger/sessionBook.ts): idempotent, cheap when nothing is due. */
+  const maintainPrekeys = (): void => void messenger.maintainPrekeys().catch(() => undefined)
   const send = createSendCoalescer(messenger, (messages, outgoing) => {
     events.push(...messages.map((message): EngineEvent => ({ type: 'message', message })))
     outgoing.forEach(enqueue)
@@ -241,6 +257,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       deliverLocal,
       onSent,
       onRelayed,
+      onRefused,
       onCustodyReceipt,
       prekey: () => messenger.signedPrekey(),
       onLinksChanged: linksChanged,
@@ -278,8 +295,10 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     // Messages an upgrade could not keep sendable, sealed again with their ids.
     for (const done of await messenger.resendPending()) done.outgoing.forEach(enqueue)
     pruneSeen()
+    maintainPrekeys()
     pruneTimer = c.clock.setTimeout(function again() {
       pruneSeen()
+      maintainPrekeys()
       pruneTimer = c.clock.setTimeout(again, SEEN_PRUNE_MS)
     }, SEEN_PRUNE_MS)
   }
@@ -327,7 +346,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
         homeRecord?.current() ?? null,
       ),
     async acceptOffer(code) {
-      const { contact, outgoing } = await messenger.acceptOffer(code)
+      const { contact, outgoing } = await messenger.acceptOffer(code, homeRecord?.current() ?? null)
       await learnContactRecord(contact.id)
       events.push({ type: 'contact', contact })
       enqueue(outgoing)
@@ -404,7 +423,11 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     restoreBackup: (file, passphrase, onProgress) => backups.restore(file, passphrase, onProgress),
     exportData: () => backups.exportData(),
     stats: () => ({ ...counters }),
-    diagnostics: async () => ({ ...counters, custodyReceiptsRefused: { ...counters.custodyReceiptsRefused } }),
+    diagnostics: async () => ({
+      ...counters,
+      custodyReceiptsRefused: { ...counters.custodyReceiptsRefused },
+      refusals: { ...counters.refusals },
+    }),
     dropDirectLinks: async () => mesh?.dropDirect(),
   }
   // After a restore the store holds another profile: nothing may act on the old state.

@@ -18,6 +18,8 @@ export interface RelayPoolInit {
   /** Addresses the node keeps links to by choice: never pooled, never closed here. */
   readonly kept: (address: string) => boolean
   readonly maxLinks: number
+  /** A dial was given up: the mail waiting for that relay learns it (forwarder.unreachable). */
+  readonly onGaveUp?: (id: string) => void
   readonly idleMs?: number
   readonly dialTimeoutMs?: number
 }
@@ -93,6 +95,7 @@ export function createRelayPool(init: RelayPoolInit): RelayPool {
           if (now - entry.since >= dialTimeoutMs && now - entry.lastUsed >= dialTimeoutMs) {
             drop(entry)
             counts.gaveUp++
+            init.onGaveUp?.(entry.id)
           }
         } else if (now - entry.lastUsed >= idleMs) {
           drop(entry)

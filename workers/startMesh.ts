@@ -69,6 +69,10 @@ export interface MeshInit {
   readonly ownRelay?: (peerId: string) => boolean
   /** Links to other relays opened on demand (workers/relayPool.ts): default 64 on a relay, 3 on a user's node. */
   readonly relayPoolLinks?: number
+  /** A relay: a user's registration was kept (write it down; `mesh.homes.restore` it after a restart). */
+  readonly onHomeRecord?: (identityHex: string, bytes: Uint8Array) => void
+  /** A relay dialed on demand that has not proved its identity by then is given up (default 20 s; tests shorten it). */
+  readonly relayDialTimeoutMs?: number
 }
 
 /** The defence counters, plus what is read from the open links when asked (O(links): for /metrics, not per frame). */
@@ -118,7 +122,13 @@ export function jitterFrom(random: Random): () => number {
 const POOL_TICK_MS = 5_000
 
 export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
-  const homes = init.custodian ? createHomeRegistry({ crypto: c.crypto, self: init.identity.signingKey.publicKey }) : null
+  const homes = init.custodian
+    ? createHomeRegistry({
+        crypto: c.crypto,
+        self: init.identity.signingKey.publicKey,
+        ...(init.onHomeRecord ? { onKept: init.onHomeRecord } : {}),
+      })
+    : null
   /** Addresses dialed by choice (a user's relays, a relay's configured peers): the pool leaves them alone. */
   const chosen = new Set<string>()
   const pool = createRelayPool({
@@ -133,6 +143,8 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
     linked: (id) => plane.linked(id),
     kept: (address) => chosen.has(address),
     maxLinks: init.relayPoolLinks ?? (init.custodian ? 64 : 3),
+    onGaveUp: (id) => plane.forwarder.unreachable(id),
+    ...(init.relayDialTimeoutMs !== undefined ? { dialTimeoutMs: init.relayDialTimeoutMs } : {}),
   })
   // The pool's timer runs only while it holds links: an idle node keeps no timer for it.
   let poolTimer: TimerHandle | null = null
@@ -142,7 +154,7 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
       poolTimer = null
       pool.tick(c.clock.now())
       watchPool()
-    }, POOL_TICK_MS)
+    }, Math.min(POOL_TICK_MS, (init.relayDialTimeoutMs ?? POOL_TICK_MS) / 2))
   }
   const plane = createDataPlane({
     ...(init.reachOf ? { reachOf: init.reachOf } : {}),

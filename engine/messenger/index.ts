@@ -14,6 +14,7 @@ export {
 export type {
   ContactPath,
   ContactView,
+  DeliveryProblem,
   EngineEvent,
   HistoryQuery,
   LinkView,

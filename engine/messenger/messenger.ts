@@ -15,6 +15,7 @@ import type { Identity } from '../identity/index.ts'
 import { decodeIdentity, encodeIdentity, generateIdentity, shortFingerprint } from '../identity/index.ts'
 import { decodeOffer, encodeOffer } from '../offer/index.ts'
 import type { Clock, Crypto, Random, Store, StoreOp } from '../ports/index.ts'
+import { decodeReachRecord } from '../reach/index.ts'
 import type { PublicSignedPrekey } from '../session/index.ts'
 import { MESSAGE_ID_BYTES } from '../wire/index.ts'
 import type { Envelope, MessageBody } from '../wire/index.ts'
@@ -34,6 +35,7 @@ import type { MessageRecord, OutboxRecord, ProfileRecord, SeenRecord, SettingsRe
 import { createSealer, outboxRecord } from './sealer.ts'
 import type { FreshPrekey, Outgoing } from './sealer.ts'
 import { createSessionBook } from './sessionBook.ts'
+import type { PrekeyMaintenance } from './sessionBook.ts'
 import { createStatusBook } from './statusBook.ts'
 import type { ContactView, EngineEvent, HistoryQuery, MessageStatus, MessageView, ProfileView } from './views.ts'
 
@@ -44,6 +46,8 @@ export type { ReachDropReason } from './contactReach.ts'
 export { DEFAULT_OUTBOX_LIMIT } from './outboxBook.ts'
 export { DEFAULT_TTL, MESSAGE_LIFETIME_MS } from './sealer.ts'
 export { MAX_BATCH_PLAINTEXT, MAX_TEXT_BYTES } from './composer.ts'
+export { SIGNED_PREKEY_GRACE_MS, SIGNED_PREKEY_ROTATE_MS } from './sessionBook.ts'
+export type { PrekeyMaintenance } from './sessionBook.ts'
 
 export interface MessengerComponents {
   readonly crypto: Crypto
@@ -85,13 +89,22 @@ export interface Messenger {
   /** The current signed prekey, for announcements; null before onboarding. */
   signedPrekey(): PublicSignedPrekey | null
   /**
+   * Signed prekey upkeep by the messenger's clock: rotates it when SIGNED_PREKEY_ROTATE_MS old
+   * (offers and `signedPrekey()` carry the new one at once) and deletes each previous one's secret
+   * SIGNED_PREKEY_GRACE_MS after it was replaced, in one store batch. Idempotent and cheap when
+   * nothing is due: call it after load and then periodically (every minute is fine). A profile
+   * stored without rotation times counts its keys from the first call. Nothing before onboarding.
+   */
+  maintainPrekeys(): Promise<PrekeyMaintenance>
+  /**
    * Adds (or refreshes) the offer's maker as a contact and seals our intro to them. A reach record in
    * the offer is judged as one the contact sent (contactReach.ts): kept on the contact record, in the
    * same store batch, when it verifies now and is signed by the offer's identity; otherwise the offer
    * is accepted without it and `reachDropped` says why. InvalidOfferError, SenderProofError,
-   * InvalidMessageError (our own code), NoProfileError.
+   * InvalidMessageError (our own code), NoProfileError. `ownReach`: our current signed reach record,
+   * sealed into the intro's envelope so the contact's first answer can reach our home relays.
    */
-  acceptOffer(code: string): Promise<AcceptedOffer>
+  acceptOffer(code: string, ownReach?: Uint8Array | null): Promise<AcceptedOffer>
   contacts(): Promise<ContactView[]>
   /** Every relay address any contact offered (where their mail can reach them), and the ones the user added. */
   contactRelays(): Promise<string[]>
@@ -110,6 +123,8 @@ export interface Messenger {
   markSent(destination: string, envelopeId: string): Promise<MessageView[]>
   /** A custodian acknowledged an envelope: its messages are relayed. */
   markRelayed(destination: string, envelopeId: string): Promise<MessageView[]>
+  /** Ids of the messages a queued envelope carries ([] when it is not queued any more). */
+  messageIdsOf(destination: string, envelopeId: string): Promise<string[]>
   /** Persists how many times an envelope was transmitted (the outbox bounds attempts across restarts). */
   recordAttempt(destination: string, envelopeId: string, attempts: number): Promise<void>
   /** The outbox gave up on an envelope: its messages fail with `reason`; the user may send them again. */
@@ -253,13 +268,22 @@ export function createMessenger(c: MessengerComponents): Messenger {
       await store.batch([
         { type: 'set', key: keys.identity, value: encodeIdentity(identity) },
         { type: 'set', key: keys.profile, value: encodeRecord(record) },
-        ...sessions.create(identity),
+        ...sessions.create(identity, record.createdAt),
       ])
       me = identity
       profile = toProfileView(record, identity)
       return profile
     },
     signedPrekey: () => (me ? sessions.signedPrekey() : null),
+    // In turn with receives: both stage the prekey secrets record.
+    maintainPrekeys: () =>
+      exclusive(async () => {
+        if (!me) return { rotated: false, dropped: false }
+        const staged = sessions.maintain(clock.now())
+        if (staged.ops.length > 0) await store.batch(staged.ops)
+        staged.commit()
+        return staged.value
+      }),
     createOffer(relays, reach) {
       const id = requireIdentity()
       if (!profile) throw new NoProfileError()
@@ -273,7 +297,7 @@ export function createMessenger(c: MessengerComponents): Messenger {
         ...(reach ? { reach } : {}),
       })
     },
-    acceptOffer: (code) =>
+    acceptOffer: (code, ownReach) =>
       exclusive(async () => {
         const offer = decodeOffer(code)
         const id = requireIdentity()
@@ -295,8 +319,14 @@ export function createMessenger(c: MessengerComponents): Messenger {
         const intro: MessageBody = { type: 'intro', sender: sender(), sentAt: clock.now(), displayName: mine.displayName, relays: [] }
         // The bundle is checked (binding and prekey signature) when the session starts here.
         const introId = random.bytes(MESSAGE_ID_BYTES)
-        const sealed = seal(contact, [{ id: introId, body: intro }])
-        const contactOp: StoreOp = { type: 'set', key: keys.contact(contact.id), value: encodeRecord(contact) }
+        // Our reach record rides with the intro: the contact's first answer (the intro's receipt)
+        // then knows our home relays, which a relay needs to carry it (issue 11).
+        const reachItems = ownReach
+          ? [{ id: random.bytes(MESSAGE_ID_BYTES), body: { type: 'reach' as const, sender: sender(), sentAt: clock.now(), record: ownReach } }]
+          : []
+        const sealed = seal(contact, [{ id: introId, body: intro }, ...reachItems])
+        const sharedWith = ownReach ? { ...contact, reachSent: decodeReachRecord(ownReach).record.seqno } : contact
+        const contactOp: StoreOp = { type: 'set', key: keys.contact(contact.id), value: encodeRecord(sharedWith) }
         // The intro waits in the outbox like a message: the contact learns who we are only from it.
         const entry = outbox.put(outboxRecord(sealed, [toHex(introId)], [], clock.now()))
         const index = status.index(contact.id, sealed.outgoing.messageId, [toHex(introId)], [null])
@@ -343,6 +373,8 @@ export function createMessenger(c: MessengerComponents): Messenger {
         await store.batch([...change.ops, ...(entry.relayed ? [] : [outbox.update({ ...entry, relayed: true })])])
         return change.records
       }),
+    messageIdsOf: (destination, envelopeId) =>
+      withEntry(destination, envelopeId, [], async (entry) => [...entry.messageIds]),
     recordAttempt: (destination, envelopeId, attempts) =>
       withEntry(destination, envelopeId, undefined, async (entry) => {
         if (attempts > entry.attempts) await store.batch([outbox.update({ ...entry, attempts })])

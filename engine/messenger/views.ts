@@ -37,6 +37,9 @@ export interface ContactView {
  */
 export type MessageStatus = 'queued' | 'sent' | 'relayed' | 'delivered' | 'read' | 'failed' | 'received'
 
+/** Why queued messages are not relayed yet, as a relay reported it (engine/wire RefuseReason). */
+export type DeliveryProblem = 'home-unreachable' | 'no-custody' | 'destination-full' | 'sender-over-quota' | 'too-large' | 'expired'
+
 export interface MessageView {
   /** Hex message id (16 bytes), stable across retries and redeliveries. */
   readonly id: string
@@ -71,6 +74,18 @@ export type EngineEvent =
       readonly status: MessageStatus
       /** Why, when status is 'failed'. */
       readonly failure?: string
+    }
+  | {
+      /**
+       * A relay told us why messages still wait (issue 11): the recipient's home relays cannot be
+       * reached ('home-unreachable'), a relay would not hold them ('no-custody'), or custody is
+       * full ('destination-full', 'sender-over-quota'). They stay queued and go again; the
+       * next status change (relayed, delivered, failed) supersedes this.
+       */
+      readonly type: 'deliveryProblem'
+      readonly contactId: string
+      readonly ids: readonly string[]
+      readonly reason: DeliveryProblem
     }
   | { readonly type: 'contact'; readonly contact: ContactView }
   | { readonly type: 'links'; readonly links: readonly LinkView[] }

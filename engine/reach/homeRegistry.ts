@@ -42,6 +42,11 @@ export interface HomeRegistry {
   isHome(identityHex: string, now: number): boolean
   /** The record held for `identityHex`, as signed (to pass on unchanged), or undefined. */
   recordOf(identityHex: string, now: number): Uint8Array | undefined
+  /**
+   * Holds again a record the relay kept before it restarted (`onKept`): verified again, not
+   * counted as a registration. False when it is no longer valid (expired): the caller forgets it.
+   */
+  restore(bytes: Uint8Array, now: number): boolean
   stats(): RegistrationStats
 }
 
@@ -50,6 +55,11 @@ export interface HomeRegistryInit {
   /** This relay's identity public key (32 bytes). */
   readonly self: Uint8Array
   readonly maxEntries?: number
+  /**
+   * A record was kept (a registration, or a newer record that moved the user away): the relay
+   * writes it down, so that after a restart it still keeps its users' mail before they link again.
+   */
+  readonly onKept?: (identityHex: string, bytes: Uint8Array) => void
 }
 
 /** Refusals no honest client causes; 'stale' and 'full' can happen to anyone (a race, a busy relay). */
@@ -85,6 +95,7 @@ export function createHomeRegistry(init: HomeRegistryInit): HomeRegistry {
       }
       if (!named && book.get(peerId, now) === undefined) return refuse('not-named')
       const result = book.put(bytes, now)
+      if (result.status === 'accepted') init.onKept?.(peerId, bytes)
       switch (result.status) {
         case 'accepted':
           if (!named) {
@@ -103,6 +114,10 @@ export function createHomeRegistry(init: HomeRegistryInit): HomeRegistry {
     },
     isHome: (identityHex, now) => book.namesRelay(identityHex, selfHex, now),
     recordOf: (identityHex, now) => book.get(identityHex, now)?.bytes,
+    restore(bytes, now) {
+      const status = book.put(bytes, now).status
+      return status === 'accepted' || status === 'unchanged' || status === 'stale'
+    },
     stats: () => ({ held: book.size, accepted, left, refused: { ...refused } }),
   }
 }

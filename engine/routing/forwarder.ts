@@ -13,7 +13,7 @@
  * node once per attempt. This node's own envelopes are dropped only as exact
  * repeats of an attempt it already routed: its outbox decides what to resend.
  */
-import { equals, toHex } from '../bytes.ts'
+import { equals, fromHex, toHex } from '../bytes.ts'
 import type { Clock } from '../ports/index.ts'
 import { decodeEnvelope, decrementTtl } from '../wire/index.ts'
 import type { Envelope, RefuseReason } from '../wire/index.ts'
@@ -137,6 +137,12 @@ export interface Forwarder {
   removeHop(peerId: string, hop: Hop): void
   /** Offers what is held for `destination` to its current next hop: call when a route to it appears. */
   retry(destination: string): void
+  /**
+   * A dial to relay `relayId` was given up. Mail that waited for it alone, with no other home
+   * relay of its destination linked or dialed, is refused 'home-unreachable' (this node's own
+   * mail and what it holds in custody stay held; the sender still hears why).
+   */
+  unreachable(relayId: string): void
   /** Evicts expired custody now (routing does it too, lazily): call from a periodic tick. */
   prune(): void
   stats(): ForwarderStats
@@ -332,6 +338,25 @@ export function createForwarder(init: ForwarderInit): Forwarder {
     },
     retry(destination) {
       flush(destination, init.clock.now())
+    },
+    unreachable(relayId) {
+      const now = init.clock.now()
+      for (const destination of pending.take(relayId)) {
+        const homes = init.homesOf?.(destination, now) ?? null
+        // Another home relay is linked (it takes the mail now) or still being dialed (it waits for that one).
+        if (homes?.some((h) => h.id !== relayId && hops.has(h.id))) {
+          flush(destination, now)
+          continue
+        }
+        if (homes?.some((h) => h.id !== relayId && pending.has(h.id, destination))) continue
+        const custody = init.custodyFor?.(destination, now) ?? true
+        // What this node keeps (its own mail, its users' custody) stays; only what waited for the dial goes.
+        const given = custody ? [] : mailbox.take(destination, now)
+        for (const held of custody ? mailbox.peek(destination) : given) {
+          if (held.from === null || !custody) init.onRefused?.(fromHex(held.id), held.from, 'home-unreachable')
+        }
+        counts.dropped += given.length
+      }
     },
     prune() {
       const now = init.clock.now()

@@ -113,6 +113,8 @@ export interface Mailbox {
    * only what it accepts is taken and the rest stays held in its place.
    */
   take(destination: string, now: number, select?: (envelope: HeldEnvelope) => boolean): HeldEnvelope[]
+  /** What is held for `destination` now, oldest first, left in place (expired mail included until pruned). */
+  peek(destination: string): HeldEnvelope[]
   /**
    * Holds again what the journal kept, in its first-held order, as of `now`:
    * expired mail is evicted, and the budgets of today apply (oldest-first
@@ -274,6 +276,10 @@ export function createMailbox(init: MailboxInit = {}): Mailbox {
   return {
     hold: (destination, envelope, now) => admit(destination, envelope, now, true),
     has: (destination, id) => boxes.get(destination)?.entries.has(id) ?? false,
+    peek(destination) {
+      const box = boxes.get(destination)
+      return box ? [...box.entries.values()].map((entry) => entry.envelope) : []
+    },
     take(destination, now, select) {
       const box = boxes.get(destination)
       if (!box) return []

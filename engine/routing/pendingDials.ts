@@ -11,6 +11,8 @@ export interface PendingDials {
   wait(relayIds: readonly string[], destination: string, now: number): void
   /** The destinations waiting for `relayId` (whose link just opened); they wait no more for it. */
   take(relayId: string): string[]
+  /** True while `destination`'s mail waits for a link to `relayId`. */
+  has(relayId: string, destination: string): boolean
   /** Forgets waits older than `forgetAfterMs`. */
   prune(now: number): void
   /** Relays waited for. */
@@ -44,6 +46,7 @@ export function createPendingDials(init: { readonly forgetAfterMs: number; reado
       waits.delete(relayId)
       return [...w.destinations]
     },
+    has: (relayId, destination) => waits.get(relayId)?.destinations.has(destination) ?? false,
     prune(now) {
       for (const [id, w] of waits) {
         if (now - w.since < init.forgetAfterMs) break

@@ -5,18 +5,27 @@
  *    §4.2). `decryptMessage` never mutates this record; it
  *    reports `consumedOneTimePrekey` and the caller commits
  *    `consumeOneTimePrekey` together with the new session;
- *  - after rotating the signed prekey the previous one is kept for a grace
- *    period, so that prekey messages already in flight still open, then
- *    dropped with `dropPreviousSignedPrekey` (§3.2: its secret gone, forward
- *    secrecy for sessions it started).
+ *  - after rotating the signed prekey the previous ones are kept for a grace
+ *    period, so that prekey messages already in flight (and offers already
+ *    shared) still open, then each is dropped with `dropPreviousSignedPrekey`
+ *    (§3.2: its secret gone, forward secrecy for sessions it started). The
+ *    caller times both (engine/messenger/sessionBook.ts); a grace period longer
+ *    than the rotation period keeps several previous signed prekeys at once.
  *
  * Storage layout (big-endian, secret!):
  *
- *   version    u8 = 1
- *   flags      u8   bit 0: a previous signed prekey follows the current one
- *   signed     (id u32, secret 32, public 32, signature 64), current then previous
+ *   version    u8 = 1 or 2
+ *   previous   u8   how many previous signed prekeys follow the current one:
+ *                   version 1: 0 or 1 (it was a flags byte, bit 0 alone);
+ *                   version 2: 0..MAX_PREVIOUS_SIGNED_PREKEYS
+ *   signed     (id u32, secret 32, public 32, signature 64), current, then previous newest first
  *   opk count  u32  0..MAX_STORED_ONE_TIME_PREKEYS
  *   count × (id u32, secret 32, public 32), ids distinct
+ *
+ * Version 2 only widens the count. A record with at most one previous signed
+ * prekey is still written as version 1, byte for byte what earlier builds wrote
+ * and read, so a store stays readable by them until a second rotation falls
+ * within the grace period.
  */
 import type { Identity } from '../identity/identity.ts'
 import { byteReader } from '../wire/byteReader.ts'
@@ -27,7 +36,14 @@ import { MalformedError, UnsupportedVersionError } from '../wire/errors.ts'
 import { MAX_BUNDLE_ONE_TIME_PREKEYS } from './prekeys.ts'
 import type { OneTimePrekey, PrekeyBundle, SignedPrekey } from './prekeys.ts'
 
-export const PREKEY_SECRETS_VERSION = 1
+/** The newest layout this build writes (when it needs it) and reads; version 1 is still read and written. */
+export const PREKEY_SECRETS_VERSION = 2
+/**
+ * Previous signed prekeys kept at most: bounds the record and the lookups. The
+ * messenger's policy (a weekly rotation, a 30-day grace period) needs 5; a
+ * rotation beyond the bound drops the oldest one early.
+ */
+export const MAX_PREVIOUS_SIGNED_PREKEYS = 8
 /** Bounds the stored record (about 680 KB) and a decoder's work. */
 export const MAX_STORED_ONE_TIME_PREKEYS = 10_000
 const KEY = 32
@@ -35,8 +51,8 @@ const SIGNATURE = 64
 
 export interface PrekeySecrets {
   readonly signedPrekey: SignedPrekey
-  /** The signed prekey before the last rotation, kept for a grace period the caller times. */
-  readonly previousSignedPrekey: SignedPrekey | null
+  /** Signed prekeys retired by earlier rotations, newest first, each kept for a grace period the caller times. */
+  readonly previousSignedPrekeys: readonly SignedPrekey[]
   /** Unused one-time prekeys, oldest first. */
   readonly oneTimePrekeys: readonly OneTimePrekey[]
 }
@@ -46,18 +62,25 @@ function distinctIds(keys: readonly OneTimePrekey[]): boolean {
 }
 
 export function createPrekeySecrets(signedPrekey: SignedPrekey, oneTimePrekeys: readonly OneTimePrekey[] = []): PrekeySecrets {
-  return addOneTimePrekeys({ signedPrekey, previousSignedPrekey: null, oneTimePrekeys: [] }, oneTimePrekeys)
+  return addOneTimePrekeys({ signedPrekey, previousSignedPrekeys: [], oneTimePrekeys: [] }, oneTimePrekeys)
 }
 
-/** `next` becomes current; the current one becomes previous, and any older one is dropped. */
+/**
+ * `next` becomes current and the current one the newest previous; beyond
+ * MAX_PREVIOUS_SIGNED_PREKEYS the oldest previous one is dropped.
+ */
 export function rotateSignedPrekey(secrets: PrekeySecrets, next: SignedPrekey): PrekeySecrets {
-  if (next.id === secrets.signedPrekey.id) throw new MalformedError('rotated signed prekey reuses the current id')
-  return { ...secrets, signedPrekey: next, previousSignedPrekey: secrets.signedPrekey }
+  if (findSignedPrekey(secrets, next.id) !== null) throw new MalformedError('rotated signed prekey reuses a held id')
+  const previousSignedPrekeys = [secrets.signedPrekey, ...secrets.previousSignedPrekeys].slice(0, MAX_PREVIOUS_SIGNED_PREKEYS)
+  return { ...secrets, signedPrekey: next, previousSignedPrekeys }
 }
 
-/** Ends the grace period: prekey messages naming the previous signed prekey stop opening. */
-export function dropPreviousSignedPrekey(secrets: PrekeySecrets): PrekeySecrets {
-  return { ...secrets, previousSignedPrekey: null }
+/**
+ * Ends previous signed prekey `id`'s grace period: prekey messages naming it stop
+ * opening (unchanged content when it is not a previous one; the current one is never dropped).
+ */
+export function dropPreviousSignedPrekey(secrets: PrekeySecrets, id: number): PrekeySecrets {
+  return { ...secrets, previousSignedPrekeys: secrets.previousSignedPrekeys.filter((k) => k.id !== id) }
 }
 
 /** Appends fresh one-time prekeys; their ids must not collide with stored ones. */
@@ -75,7 +98,7 @@ export function consumeOneTimePrekey(secrets: PrekeySecrets, id: number): Prekey
 
 export function findSignedPrekey(secrets: PrekeySecrets, id: number): SignedPrekey | null {
   if (secrets.signedPrekey.id === id) return secrets.signedPrekey
-  return secrets.previousSignedPrekey?.id === id ? secrets.previousSignedPrekey : null
+  return secrets.previousSignedPrekeys.find((k) => k.id === id) ?? null
 }
 
 export function findOneTimePrekey(secrets: PrekeySecrets, id: number): OneTimePrekey | null {
@@ -117,16 +140,23 @@ function readSigned(r: ByteReader): SignedPrekey {
   return { id, keyPair: { secretKey, publicKey }, signature: r.bytes(SIGNATURE, 'signed prekey signature') }
 }
 
-/** Versioned storage form of the owner's prekey secrets. */
+function distinctSignedIds(secrets: PrekeySecrets): boolean {
+  return new Set([secrets.signedPrekey, ...secrets.previousSignedPrekeys].map((k) => k.id)).size === secrets.previousSignedPrekeys.length + 1
+}
+
+/** Versioned storage form of the owner's prekey secrets: version 1 while it fits (at most one previous signed prekey). */
 export function encodePrekeySecrets(secrets: PrekeySecrets): Uint8Array {
   const count = secrets.oneTimePrekeys.length
+  const previous = secrets.previousSignedPrekeys.length
   if (count > MAX_STORED_ONE_TIME_PREKEYS) throw new MalformedError('too many stored one-time prekeys')
+  if (previous > MAX_PREVIOUS_SIGNED_PREKEYS) throw new MalformedError('too many previous signed prekeys')
   if (!distinctIds(secrets.oneTimePrekeys)) throw new MalformedError('one-time prekey ids must be distinct')
-  const w = byteWriter(2 + 2 * (4 + 2 * KEY + SIGNATURE) + 4 + count * (4 + 2 * KEY))
-  w.u8(PREKEY_SECRETS_VERSION, 'prekey secrets version')
-  w.u8(secrets.previousSignedPrekey === null ? 0 : 1, 'prekey secrets flags')
+  if (!distinctSignedIds(secrets)) throw new MalformedError('signed prekey ids must be distinct')
+  const w = byteWriter(2 + (1 + previous) * (4 + 2 * KEY + SIGNATURE) + 4 + count * (4 + 2 * KEY))
+  w.u8(previous <= 1 ? 1 : PREKEY_SECRETS_VERSION, 'prekey secrets version')
+  w.u8(previous, 'previous signed prekey count')
   writeSigned(w, secrets.signedPrekey)
-  if (secrets.previousSignedPrekey !== null) writeSigned(w, secrets.previousSignedPrekey)
+  for (const spk of secrets.previousSignedPrekeys) writeSigned(w, spk)
   w.u32(count, 'one-time prekey count')
   for (const k of secrets.oneTimePrekeys) {
     w.u32(k.id, 'one-time prekey id')
@@ -136,16 +166,17 @@ export function encodePrekeySecrets(secrets: PrekeySecrets): Uint8Array {
   return w.finish()
 }
 
-/** Inverse of `encodePrekeySecrets`; shape checks only (public keys are not re-derived). */
+/** Inverse of `encodePrekeySecrets` (reads versions 1 and 2); shape checks only (public keys are not re-derived). */
 export function decodePrekeySecrets(bytes: Uint8Array): PrekeySecrets {
   const r = byteReader(bytes)
   const version = r.u8('prekey secrets version')
-  if (version !== PREKEY_SECRETS_VERSION) throw new UnsupportedVersionError('prekey secrets', version)
-  const flags = r.u8('prekey secrets flags')
-  if (flags > 1) throw new MalformedError('prekey secrets flags has unknown bits')
+  if (version !== 1 && version !== 2) throw new UnsupportedVersionError('prekey secrets', version)
+  const previous = r.u8('previous signed prekey count')
+  if (version === 1 && previous > 1) throw new MalformedError('prekey secrets flags has unknown bits')
+  if (previous > MAX_PREVIOUS_SIGNED_PREKEYS) throw new MalformedError('too many previous signed prekeys')
   const signedPrekey = readSigned(r)
-  const previousSignedPrekey = flags === 1 ? readSigned(r) : null
-  if (previousSignedPrekey?.id === signedPrekey.id) throw new MalformedError('previous signed prekey reuses the current id')
+  const previousSignedPrekeys: SignedPrekey[] = []
+  for (let i = 0; i < previous; i++) previousSignedPrekeys.push(readSigned(r))
   const count = r.u32('one-time prekey count')
   if (count > MAX_STORED_ONE_TIME_PREKEYS) throw new MalformedError('too many stored one-time prekeys')
   const oneTimePrekeys: OneTimePrekey[] = []
@@ -155,6 +186,8 @@ export function decodePrekeySecrets(bytes: Uint8Array): PrekeySecrets {
     oneTimePrekeys.push({ id, keyPair: { secretKey, publicKey: r.bytes(KEY, 'one-time prekey public') } })
   }
   r.end('prekey secrets')
+  const secrets = { signedPrekey, previousSignedPrekeys, oneTimePrekeys }
+  if (!distinctSignedIds(secrets)) throw new MalformedError('previous signed prekey reuses a held id')
   if (!distinctIds(oneTimePrekeys)) throw new MalformedError('one-time prekey ids must be distinct')
-  return { signedPrekey, previousSignedPrekey, oneTimePrekeys }
+  return secrets
 }

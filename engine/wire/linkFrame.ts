@@ -57,9 +57,10 @@ export const MAX_CUSTODY_RECEIPT_BYTES = 8192
 export type CloseReason = 'shutdown' | 'protocol' | 'overload'
 /**
  * Why a custodian would not hold an envelope: a budget (engine/routing/mailbox.ts RefusalReason),
- * or 'no-custody', the relay is not one of the destination's home relays (issue 11).
+ * 'no-custody', the relay is not one of the destination's home relays, or 'home-unreachable',
+ * none of the destination's home relays could be reached to hand it to (issue 11).
  */
-export type RefuseReason = 'destination-full' | 'sender-over-quota' | 'too-large' | 'expired' | 'no-custody'
+export type RefuseReason = 'destination-full' | 'sender-over-quota' | 'too-large' | 'expired' | 'no-custody' | 'home-unreachable'
 
 export type LinkFrame =
   | { readonly type: 'envelopes'; readonly envelopes: readonly Uint8Array[] }
@@ -83,7 +84,7 @@ const TYPE_REACH = 8
 const TYPE_CUSTODY = 9
 
 const CLOSE_REASONS: readonly CloseReason[] = ['shutdown', 'protocol', 'overload']
-const REFUSE_REASONS: readonly RefuseReason[] = ['destination-full', 'sender-over-quota', 'too-large', 'expired', 'no-custody']
+const REFUSE_REASONS: readonly RefuseReason[] = ['destination-full', 'sender-over-quota', 'too-large', 'expired', 'no-custody', 'home-unreachable']
 
 /** Bytes of an 'envelopes' frame: version, type, count, and each length-prefixed envelope. */
 function batchSize(count: number, payload: number): number {

@@ -44,6 +44,8 @@ export interface RelayInit {
   readonly limits?: ConnectionLimits
   /** A link that has not completed its Noise handshake by then is closed (default machines/peerLink.ts HANDSHAKE_TIMEOUT_MS). */
   readonly handshakeTimeoutMs?: number
+  /** A relay dialed on demand that has not proved its identity by then is given up (default workers/relayPool.ts; tests shorten it). */
+  readonly relayDialTimeoutMs?: number
 }
 
 export interface RelayHandle {
@@ -57,6 +59,8 @@ export interface RelayHandle {
 }
 
 const IDENTITY_KEY = 'relay/identity'
+/** Users' reach records this relay keeps (their registrations), one key per user. */
+const HOME_RECORD_PREFIX = 'relay/home/'
 
 export async function startRelay(init: RelayInit): Promise<RelayHandle> {
   const crypto = init.crypto ?? nodeCrypto()
@@ -78,8 +82,15 @@ export async function startRelay(init: RelayInit): Promise<RelayHandle> {
       ...(init.defence !== undefined ? { defence: init.defence } : {}),
       ...(init.tap ? { tap: init.tap } : {}),
       ...(init.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: init.handshakeTimeoutMs } : {}),
+      ...(init.relayDialTimeoutMs !== undefined ? { relayDialTimeoutMs: init.relayDialTimeoutMs } : {}),
+      // Registrations on disk: after a restart (kill -9 included) the relay still keeps its users' mail.
+      onHomeRecord: (identityHex, bytes) => void store.set(`${HOME_RECORD_PREFIX}${identityHex}`, bytes).catch(() => undefined),
     },
   )
+  for (const key of await store.keys(HOME_RECORD_PREFIX)) {
+    const bytes = await store.get(key)
+    if (!bytes || !mesh.homes!.restore(bytes, Date.now())) await store.delete(key)
+  }
   const serveStatic = init.staticDir ? staticFiles(init.staticDir) : null
   const fingerprint = shortFingerprint(crypto, identity.signingKey.publicKey)
 

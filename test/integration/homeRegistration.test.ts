@@ -88,4 +88,18 @@ describe('home registration at the relays a user chose', () => {
     expect((await homes(one)).outcomes['accepted']).toBe(2)
     mallory.close()
   })
+
+  it('keeps its registrations across a restart, before the users link again', async () => {
+    const dataDir = tempDir()
+    const first = await startRelay({ port: 0, dataDir })
+    const alice = spawnEngine({ dataDir: tempDir() })
+    await alice.api.createProfile('Alice')
+    await alice.api.connect(first.linkUrl)
+    await waitFor('the relay holds her record', async () => (await homes(first)).held === 1)
+    await alice.terminate()
+    await first.close()
+    const again = await startRelay({ port: 0, dataDir })
+    relays.push(again)
+    expect((await homes(again)).held).toBe(1)
+  })
 })

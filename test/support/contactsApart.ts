@@ -4,6 +4,7 @@
  */
 import { spawnEngine } from '../../native/node/spawnEngine.ts'
 import type { EngineWorker } from '../../native/node/spawnEngine.ts'
+import type { OutboxPolicy } from '../../machines/outboxPolicy.ts'
 import { waitFor } from './waitFor.ts'
 
 export interface ContactsApart {
@@ -20,8 +21,10 @@ export async function contactsApart(
   bobRelay: string,
   tempDir: () => string,
   track: (w: EngineWorker) => void,
+  /** Alice's engine options beyond its data dir (a test's outbox policy). */
+  aliceOptions: { readonly outboxPolicy?: OutboxPolicy } = {},
 ): Promise<ContactsApart> {
-  const alice = spawnEngine({ dataDir: tempDir() })
+  const alice = spawnEngine({ ...aliceOptions, dataDir: tempDir() })
   track(alice)
   const bobDir = tempDir()
   const bob = spawnEngine({ dataDir: bobDir })

@@ -1,9 +1,10 @@
 import { Match, Show, Switch, type JSX } from 'solid-js'
-import type { MessageView } from '../../workers/api.ts'
+import type { DeliveryProblem, MessageView } from '../../workers/api.ts'
 import { failureText, statusDetail, statusLabel } from '../lib/delivery.ts'
 
 export interface DeliveryStatusProps {
-  readonly message: MessageView
+  /** `problem`: why a relay says it still waits (ui/lib/conversationState.ts), shown with the mark. */
+  readonly message: MessageView & { readonly problem?: DeliveryProblem | undefined }
   readonly contactName: string
 }
 
@@ -41,9 +42,14 @@ export function DeliveryStatus(props: DeliveryStatusProps): JSX.Element {
         class={`status status--${status()}`}
         data-testid="message-status"
         role="img"
-        aria-label={statusLabel(status())}
+        aria-label={props.message.problem ? `${statusLabel(status())}, still waiting` : statusLabel(status())}
         title={statusDetail(props.message, props.contactName)}
       >
+        <Show when={props.message.problem}>
+          <span class="status__waiting" data-testid="message-waiting" aria-hidden="true">
+            !
+          </span>
+        </Show>
         <Switch>
           <Match when={status() === 'queued'}>
             <svg viewBox="0 0 14 14" width="14" height="14" aria-hidden="true">

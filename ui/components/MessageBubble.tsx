@@ -1,10 +1,11 @@
 import { Show, createSignal, type JSX } from 'solid-js'
-import type { MessageView } from '../../workers/api.ts'
+import type { DeliveryProblem, MessageView } from '../../workers/api.ts'
 import { formatTime } from '../lib/format.ts'
 import { DeliveryStatus } from './DeliveryStatus.tsx'
 
 export interface MessageBubbleProps {
-  readonly message: MessageView
+  /** `problem`: why a relay says it still waits (shown by the delivery mark). */
+  readonly message: MessageView & { readonly problem?: DeliveryProblem | undefined }
   /** Who the conversation is with, for the status tooltips. */
   readonly contactName: string
   /** Sends a failed message again; shown only on failed outgoing messages. */

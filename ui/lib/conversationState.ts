@@ -5,10 +5,13 @@
  * feeds it.
  */
 import { produce, type SetStoreFunction } from 'solid-js/store'
-import type { ContactView, MessageStatus, MessageView } from '../../workers/api.ts'
+import type { ContactView, DeliveryProblem, MessageStatus, MessageView } from '../../workers/api.ts'
 
-/** Store copy of a message: its status changes in place (views stay read-only). */
-export type StoredMessage = { -readonly [K in keyof MessageView]: MessageView[K] }
+/**
+ * Store copy of a message: its status changes in place (views stay read-only). `problem`: why
+ * a relay says it still waits (a 'deliveryProblem' event), shown until its status moves on.
+ */
+export type StoredMessage = { -readonly [K in keyof MessageView]: MessageView[K] } & { problem?: DeliveryProblem }
 
 export interface ConversationState {
   contacts: ContactView[]
@@ -29,6 +32,8 @@ export interface ConversationUpdates {
   /** Inserts or replaces by id, keeping timestamp order; returns whether it was new. */
   upsertMessage(message: MessageView): boolean
   setStatus(contactId: string, id: string, status: MessageStatus, failure?: string): void
+  /** A relay said why these messages still wait; a later status change clears it. */
+  setProblem(contactId: string, ids: readonly string[], problem: DeliveryProblem): void
 }
 
 export function conversationUpdates(
@@ -84,11 +89,23 @@ export function conversationUpdates(
         if (list[i]?.id === id) {
           // Only the status of that one bubble re-renders.
           setState('messages', contactId, i, 'status', status)
+          // A status that moved on answers the problem: relayed, delivered, or failed for its own reason.
+          if (status !== 'queued' && status !== 'sent') setState('messages', contactId, i, 'problem', undefined)
           if (failure !== undefined) setState('messages', contactId, i, 'failure', failure)
           break
         }
       }
       if (state.last[contactId]?.id === id) setState('last', contactId, 'status', status)
+    },
+    setProblem(contactId, ids, problem) {
+      const wanted = new Set(ids)
+      const list = state.messages[contactId] ?? []
+      for (let i = list.length - 1; i >= 0 && wanted.size > 0; i--) {
+        const message = list[i]
+        if (message === undefined || !wanted.delete(message.id)) continue
+        // Only while it still waits: a late refusal must not cloud a message already relayed.
+        if (message.status === 'queued' || message.status === 'sent') setState('messages', contactId, i, 'problem', problem)
+      }
     },
   }
 }

@@ -3,7 +3,7 @@
  * a short label for screen readers and a sentence for the tooltip. Never more
  * certain than the engine: "delivered" only after the recipient's own receipt.
  */
-import type { MessageStatus, MessageView } from '../../workers/api.ts'
+import type { DeliveryProblem, MessageStatus, MessageView } from '../../workers/api.ts'
 
 export type OutgoingStatus = Exclude<MessageStatus, 'received'>
 
@@ -21,13 +21,31 @@ export function statusLabel(status: MessageStatus): string {
   return LABEL[status]
 }
 
-/** The tooltip: what the state says about where the message is. */
-export function statusDetail(message: Pick<MessageView, 'status' | 'failure'>, contactName: string): string {
+/** Why a message still waits, as a relay said, in words; it stays queued and goes again. */
+export function problemDetail(problem: DeliveryProblem, contactName: string): string {
+  switch (problem) {
+    case 'home-unreachable':
+      return `${contactName}'s relays cannot be reached right now. It stays on this device and is sent again.`
+    case 'no-custody':
+      return `No relay would hold it for ${contactName} yet. It stays on this device and is sent again.`
+    case 'destination-full':
+    case 'sender-over-quota':
+      return `${contactName}'s relay is full right now. It stays on this device and is sent again.`
+    case 'too-large':
+      return 'Too large for the relay to hold. It stays on this device.'
+    case 'expired':
+      return 'It expired on the way. It stays on this device until it expires here too.'
+  }
+}
+
+/** The tooltip: what the state says about where the message is (and why it still waits, when a relay said). */
+export function statusDetail(message: Pick<MessageView, 'status' | 'failure'> & { readonly problem?: DeliveryProblem }, contactName: string): string {
+  const waiting = message.problem === undefined ? '' : ` — ${problemDetail(message.problem, contactName)}`
   switch (message.status) {
     case 'queued':
-      return 'Queued — waiting on this device until there is a connection'
+      return `Queued — waiting on this device until there is a connection${waiting}`
     case 'sent':
-      return 'Sent — left this device'
+      return `Sent — left this device${waiting}`
     case 'relayed':
       return `Relayed — a relay holds it until ${contactName} is online`
     case 'delivered':

@@ -119,7 +119,7 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
       setPhase('failed')
     }
 
-    const { upsertContact, noteLast, upsertMessage, setStatus } = conversationUpdates(state, setState)
+    const { upsertContact, noteLast, upsertMessage, setStatus, setProblem } = conversationUpdates(state, setState)
 
     const apply = (events: readonly EngineEvent[]): void => {
       batch(() => {
@@ -132,6 +132,9 @@ export function startEngine(client: EngineClient = createEngineClient()): Engine
               break
             case 'messageStatus':
               setStatus(event.contactId, event.id, event.status, event.failure)
+              break
+            case 'deliveryProblem':
+              setProblem(event.contactId, event.ids, event.reason)
               break
             case 'contact':
               upsertContact(event.contact)

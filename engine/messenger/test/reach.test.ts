@@ -173,6 +173,16 @@ describe('reach records in offers', () => {
     expect(await daveAgain.contactReach(carol.id)).toEqual(record)
   })
 
+  it("the accepter's own record rides in the intro's envelope: the maker knows it before answering", async () => {
+    const mine = recordOf(dave.m.identity(), 200, [relay(7)])
+    const { outgoing } = await dave.m.acceptOffer(carol.m.createOffer([]), mine)
+    const atCarol = await deliverWithEffects(outgoing, carol)
+    expect(atCarol.reachKept).toEqual([{ contactId: dave.id, record: mine }])
+    expect(await carol.m.contactReach(dave.id)).toEqual(mine)
+    // Sent once: the engine's share after the intro finds this seqno already sent.
+    expect(await dave.m.composeReach(carol.id, mine)).toBeNull()
+  })
+
   it('an offer without a record (none yet, or null) adds the contact with none', async () => {
     for (const reach of [undefined, null]) {
       const erin = await person('Erin', clock)

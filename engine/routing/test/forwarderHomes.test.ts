@@ -82,6 +82,17 @@ describe('forwarding to home relays', () => {
     expect(late.sent).toEqual([])
   })
 
+  it('when the dials to every home relay are given up, the waiting mail is refused home-unreachable', () => {
+    const { forwarder, refused } = relayForwarder()
+    const mail = envelope(U)
+    forwarder.route(mail, V)
+    forwarder.unreachable(B)
+    expect(refused).toEqual([]) // C is still being dialed
+    forwarder.unreachable(C)
+    expect(refused).toEqual([[idOf(mail), V, 'home-unreachable']])
+    expect(forwarder.stats()).toMatchObject({ held: 0 })
+  })
+
   it('a relay refuses mail it is not asked to hold and cannot send on: typed, counted, told to the sender', () => {
     const { forwarder, refused } = relayForwarder()
     const mail = envelope(V)
@@ -138,6 +149,25 @@ describe('a user sending to a contact', () => {
     forwarder.route(envelope(U), null)
     expect(a.sent).toEqual([])
     expect(c.sent).toHaveLength(1)
+  })
+
+  it('keeps its own mail when the contact’s relays cannot be dialed, and hears why', () => {
+    const refused: string[] = []
+    const clock: Clock = { now: () => T0, setTimeout: () => 0, clearTimeout: () => undefined }
+    const forwarder = createForwarder({
+      self: SELF,
+      clock,
+      deliverLocal: () => undefined,
+      homesOf,
+      dial: () => undefined,
+      onRefused: (id, from, reason) => void refused.push(`${toHex(id)} ${from} ${reason}`),
+    })
+    const mail = envelope(U)
+    forwarder.route(mail, null)
+    forwarder.unreachable(B)
+    forwarder.unreachable(C)
+    expect(refused).toEqual([`${idOf(mail)} null home-unreachable`])
+    expect(forwarder.stats().held).toBe(1)
   })
 
   it('with its own relays down, uses a link to the contact’s relay, or dials one', () => {

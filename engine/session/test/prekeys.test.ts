@@ -6,7 +6,7 @@ import { SignatureContext, signWithContext } from '../../identity/contexts.ts'
 import { generateIdentity } from '../../identity/identity.ts'
 import {
   addOneTimePrekeys, consumeOneTimePrekey, createPrekeySecrets, decodePrekeySecrets, dropPreviousSignedPrekey,
-  encodePrekeySecrets, findOneTimePrekey, findSignedPrekey, prekeyBundleOf, rotateSignedPrekey,
+  encodePrekeySecrets, findOneTimePrekey, findSignedPrekey, MAX_PREVIOUS_SIGNED_PREKEYS, prekeyBundleOf, rotateSignedPrekey,
 } from '../prekeySecrets.ts'
 import {
   decodePrekeyBundle, encodePrekeyBundle, generateOneTimePrekeys, generateSignedPrekey, MAX_BUNDLE_ONE_TIME_PREKEYS,
@@ -95,9 +95,11 @@ describe('prekey bundle codec', () => {
 describe('prekey secrets', () => {
   const next = generateSignedPrekey(crypto, random, identity, 43)
 
-  it('round-trip through storage, with and without a previous signed prekey', () => {
+  it('round-trip through storage, with no, one and several previous signed prekeys', () => {
     const secrets = createPrekeySecrets(signed, oneTime.slice(0, 7))
-    for (const s of [secrets, rotateSignedPrekey(secrets, next)]) {
+    const once = rotateSignedPrekey(secrets, next)
+    const twice = rotateSignedPrekey(once, generateSignedPrekey(crypto, random, identity, 44))
+    for (const s of [secrets, once, twice]) {
       const bytes = encodePrekeySecrets(s)
       expect(decodePrekeySecrets(bytes)).toEqual(s)
       for (let n = 0; n < bytes.length; n += 7) expect(errorName(() => decodePrekeySecrets(bytes.subarray(0, n)))).toBe('MalformedError')
@@ -106,14 +108,46 @@ describe('prekey secrets', () => {
     }
   })
 
-  it('rotation keeps exactly one previous signed prekey until it is dropped', () => {
+  it('writes version 1 (the earlier layout, byte for byte) while at most one previous signed prekey is held', () => {
+    const once = rotateSignedPrekey(createPrekeySecrets(signed, oneTime.slice(0, 2)), next)
+    const spk = (k: typeof signed): number[] => [0, 0, 0, k.id, ...k.keyPair.secretKey, ...k.keyPair.publicKey, ...k.signature]
+    const opks = [0, 0, 0, 2, ...oneTime.slice(0, 2).flatMap((k) => [0, 0, 3, k.id - 768, ...k.keyPair.secretKey, ...k.keyPair.publicKey])]
+    // The layout earlier builds wrote: version 1, flags bit 0 = a previous signed prekey follows.
+    expect(toHex(encodePrekeySecrets(once))).toBe(toHex(Uint8Array.of(1, 1, ...spk(next), ...spk(signed), ...opks)))
+    expect(encodePrekeySecrets(createPrekeySecrets(signed))[0]).toBe(1)
+    const twice = encodePrekeySecrets(rotateSignedPrekey(once, generateSignedPrekey(crypto, random, identity, 44)))
+    expect([twice[0], twice[1]]).toEqual([2, 2])
+    // Version 1 never had more than one previous signed prekey.
+    expect(errorName(() => decodePrekeySecrets(Uint8Array.of(1, ...twice.subarray(1))))).toBe('MalformedError')
+  })
+
+  it('rotation keeps previous signed prekeys, newest first, until each is dropped', () => {
     const third = generateSignedPrekey(crypto, random, identity, 44)
     const rotated = rotateSignedPrekey(rotateSignedPrekey(createPrekeySecrets(signed), next), third)
     expect(findSignedPrekey(rotated, 44)).toBe(third)
     expect(findSignedPrekey(rotated, 43)).toBe(next)
-    expect(findSignedPrekey(rotated, 42)).toBeNull()
-    expect(findSignedPrekey(dropPreviousSignedPrekey(rotated), 43)).toBeNull()
+    expect(findSignedPrekey(rotated, 42)).toBe(signed)
+    expect(rotated.previousSignedPrekeys.map((k) => k.id)).toEqual([43, 42])
+    const dropped = dropPreviousSignedPrekey(rotated, 42)
+    expect(findSignedPrekey(dropped, 42)).toBeNull()
+    expect(findSignedPrekey(dropped, 43)).toBe(next)
+    expect(toHex(encodePrekeySecrets(dropped))).not.toContain(toHex(signed.keyPair.secretKey))
+    // The current one is never dropped this way.
+    expect(dropPreviousSignedPrekey(rotated, 44).signedPrekey).toBe(third)
     expect(errorName(() => rotateSignedPrekey(rotated, third))).toBe('MalformedError')
+    expect(errorName(() => rotateSignedPrekey(rotated, generateSignedPrekey(crypto, random, identity, 42)))).toBe('MalformedError')
+  })
+
+  it('keeps at most MAX_PREVIOUS_SIGNED_PREKEYS previous ones: a rotation beyond drops the oldest', () => {
+    let secrets = createPrekeySecrets(signed)
+    for (let id = 100; id < 100 + MAX_PREVIOUS_SIGNED_PREKEYS + 2; id++) {
+      secrets = rotateSignedPrekey(secrets, generateSignedPrekey(crypto, random, identity, id))
+    }
+    expect(secrets.previousSignedPrekeys).toHaveLength(MAX_PREVIOUS_SIGNED_PREKEYS)
+    expect(findSignedPrekey(secrets, 42)).toBeNull()
+    expect(findSignedPrekey(secrets, 100)).toBeNull()
+    expect(findSignedPrekey(secrets, 101)).not.toBeNull()
+    expect(decodePrekeySecrets(encodePrekeySecrets(secrets))).toEqual(secrets)
   })
 
   it('consuming a one-time prekey deletes it from the stored bytes', () => {

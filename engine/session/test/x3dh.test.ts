@@ -119,7 +119,7 @@ describe('signed prekey rotation', () => {
     const inFlight = alice.send(text(1))
     bob.prekeys = rotateSignedPrekey(bob.prekeys, generateSignedPrekey(crypto, bob.random, bob.identity, 2))
     expect(bob.tryReceive(inFlight).isNewSession).toBe(true)
-    bob.prekeys = dropPreviousSignedPrekey(bob.prekeys)
+    bob.prekeys = dropPreviousSignedPrekey(bob.prekeys, 1)
     expect(errorName(() => bob.tryReceive(inFlight))).toBe('UnknownSignedPrekeyError')
   })
 })

@@ -74,8 +74,8 @@ for name, announcement, metric in [
 ack_ids = [seq(16, 0), seq(16, 0xf0)]
 link_frames.append({'name': 'ack of 2 ids', 'value': {'type': 'ack', 'ids': [i.hex() for i in ack_ids]},
                     'encoded': (bytes([1, 6]) + varint(len(ack_ids)) + b''.join(ack_ids)).hex()})
-# refuse: reason u8 (1..5), then ids as in ack. 130 ids need a 2-byte count varint.
-for reason, code, ids in [('destination-full', 1, [seq(16, 0x20)]), ('expired', 4, [seq(16, i) for i in range(130)]), ('no-custody', 5, [seq(16, 0x30)])]:
+# refuse: reason u8 (1..6), then ids as in ack. 130 ids need a 2-byte count varint.
+for reason, code, ids in [('destination-full', 1, [seq(16, 0x20)]), ('expired', 4, [seq(16, i) for i in range(130)]), ('no-custody', 5, [seq(16, 0x30)]), ('home-unreachable', 6, [seq(16, 0x40)])]:
     link_frames.append({'name': f'refuse {reason}, {len(ids)} id(s)', 'value': {'type': 'refuse', 'reason': reason, 'ids': [i.hex() for i in ids]},
                         'encoded': (bytes([1, 7, code]) + varint(len(ids)) + b''.join(ids)).hex()})
 # reach: the sender's signed reach record, opaque here (engine/reach parses it); 172 bytes need a 2-byte varint.
