@@ -18,6 +18,8 @@ export interface RelayPoolInit {
   /** Addresses the node keeps links to by choice: never pooled, never closed here. */
   readonly kept: (address: string) => boolean
   readonly maxLinks: number
+  /** The host's rule on which addresses it may dial (a relay: not into its private network, native/node/dialPolicy.ts). */
+  readonly allowed?: (address: string) => boolean
   /** A dial was given up: the mail waiting for that relay learns it (forwarder.unreachable). */
   readonly onGaveUp?: (id: string) => void
   readonly idleMs?: number
@@ -30,6 +32,8 @@ export interface RelayPoolStats {
   readonly gaveUp: number
   readonly closedIdle: number
   readonly evicted: number
+  /** Dials not made: not a relay address, or one the host's rule forbids. */
+  readonly refused: number
 }
 
 export interface RelayPool {
@@ -58,7 +62,7 @@ export function createRelayPool(init: RelayPoolInit): RelayPool {
   // By address, in least-recently-used order (an entry is moved to the end when used).
   const entries = new Map<string, Entry>()
   const byId = new Map<string, Entry>()
-  const counts = { dialed: 0, gaveUp: 0, closedIdle: 0, evicted: 0 }
+  const counts = { dialed: 0, gaveUp: 0, closedIdle: 0, evicted: 0, refused: 0 }
 
   const drop = (entry: Entry): void => {
     entries.delete(entry.address)
@@ -70,7 +74,10 @@ export function createRelayPool(init: RelayPoolInit): RelayPool {
       for (const relay of relays) {
         if (init.linked(relay.id) || entries.has(relay.address) || init.kept(relay.address)) continue
         // Records are signed by their users, not checked by anyone: dial only what a relay address can be.
-        if (relayUrlProblem(relay.address) !== undefined) continue
+        if (relayUrlProblem(relay.address) !== undefined || init.allowed?.(relay.address) === false) {
+          counts.refused++
+          continue
+        }
         if (entries.size >= init.maxLinks) {
           drop(entries.values().next().value as Entry)
           counts.evicted++

@@ -69,6 +69,8 @@ export interface MeshInit {
   readonly ownRelay?: (peerId: string) => boolean
   /** Links to other relays opened on demand (workers/relayPool.ts): default 64 on a relay, 3 on a user's node. */
   readonly relayPoolLinks?: number
+  /** Which addresses the pool may dial (native/node/dialPolicy.ts on a relay); absent, any relay address. */
+  readonly dialAllowed?: (address: string) => boolean
   /** A relay: a user's registration was kept (write it down; `mesh.homes.restore` it after a restart). */
   readonly onHomeRecord?: (identityHex: string, bytes: Uint8Array) => void
   /** A relay dialed on demand that has not proved its identity by then is given up (default 20 s; tests shorten it). */
@@ -144,6 +146,7 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
     kept: (address) => chosen.has(address),
     maxLinks: init.relayPoolLinks ?? (init.custodian ? 64 : 3),
     onGaveUp: (id) => plane.forwarder.unreachable(id),
+    ...(init.dialAllowed ? { allowed: init.dialAllowed } : {}),
     ...(init.relayDialTimeoutMs !== undefined ? { dialTimeoutMs: init.relayDialTimeoutMs } : {}),
   })
   // The pool's timer runs only while it holds links: an idle node keeps no timer for it.

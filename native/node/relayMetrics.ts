@@ -217,12 +217,12 @@ export function createRelayMetrics(sources: RelayMetricsSources): RelayMetrics {
     })
     new Counter({
       name: `${PREFIX}relay_pool_total`,
-      help: 'Relay pool events: dialed, gave-up (no link with the expected identity in time), closed-idle, evicted (pool full)',
+      help: 'Relay pool events: dialed, gave-up (no link with the expected identity in time), closed-idle, evicted (pool full), refused (not an address it may dial)',
       labelNames: ['event'],
       registers,
       collect() {
-        const { dialed, gaveUp, closedIdle, evicted } = readPool()
-        setCounter(this, { dialed, 'gave-up': gaveUp, 'closed-idle': closedIdle, evicted }, 'event')
+        const { dialed, gaveUp, closedIdle, evicted, refused } = readPool()
+        setCounter(this, { dialed, 'gave-up': gaveUp, 'closed-idle': closedIdle, evicted, refused }, 'event')
       },
     })
   }

@@ -14,6 +14,7 @@ import type { Crypto } from '../../engine/ports/index.ts'
 import type { LinkDefenceInit } from '../../machines/linkDefence.ts'
 import { startMesh } from '../../workers/startMesh.ts'
 import { systemClock, systemRandom } from '../../workers/systemPorts.ts'
+import { dialPolicy } from './dialPolicy.ts'
 import { openFileStore } from './fileStore.ts'
 import { openSqliteCustody } from './sqliteCustody.ts'
 import { gateServer, isLoopback, normalizeAddress } from './connectionGate.ts'
@@ -83,6 +84,7 @@ export async function startRelay(init: RelayInit): Promise<RelayHandle> {
       ...(init.tap ? { tap: init.tap } : {}),
       ...(init.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: init.handshakeTimeoutMs } : {}),
       ...(init.relayDialTimeoutMs !== undefined ? { relayDialTimeoutMs: init.relayDialTimeoutMs } : {}),
+      dialAllowed: dialPolicy(init.host ?? '127.0.0.1'),
       // Registrations on disk: after a restart (kill -9 included) the relay still keeps its users' mail.
       onHomeRecord: (identityHex, bytes) => void store.set(`${HOME_RECORD_PREFIX}${identityHex}`, bytes).catch(() => undefined),
     },

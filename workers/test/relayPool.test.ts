@@ -43,6 +43,13 @@ describe('relay pool', () => {
     expect(calls).toEqual([])
   })
 
+  it("dials nothing the host's rule forbids (a relay: not into its own private network), and counts it", () => {
+    const { p, calls } = pool({ allowed: (address) => !address.includes(':9001') })
+    p.ensure([hint(1), hint(2)], 0)
+    expect(calls).toEqual([`connect ${hint(2).address}`])
+    expect(p.stats()).toMatchObject({ dialed: 1, refused: 1 })
+  })
+
   it('keeps at most maxLinks: the least recently used goes first', () => {
     const { p, calls, open } = pool()
     p.ensure([hint(1)], 0)
