@@ -33,8 +33,8 @@ export interface LinkDeps {
   readonly onEnvelopes: (peerId: string, envelopes: readonly Uint8Array[]) => void
   /** A neighbour's signed route announcement (opaque here) and the metric it carries; false when it was rejected. */
   readonly onAnnouncement?: (peerId: string, announcement: Uint8Array, metric: number) => boolean | void
-  /** A neighbour took custody of the envelopes with these ids. */
-  readonly onAck?: (peerId: string, ids: readonly Uint8Array[]) => void
+  /** A neighbour took custody of the envelopes with these ids; false when the claim cannot count (issue 11: a plain ack where only a home relay's signed receipt does). */
+  readonly onAck?: (peerId: string, ids: readonly Uint8Array[]) => boolean | void
   /** A neighbour would not hold the envelopes with these ids (its custody budgets). */
   readonly onRefuse?: (peerId: string, reason: RefuseReason, ids: readonly Uint8Array[]) => void
   /** A neighbour registered its signed reach record (opaque here); false when it was hostile. */
@@ -337,7 +337,8 @@ export const sessionActor = fromCallback<SessionEvent, SessionInput>(({ input, s
         }
         break
       case 'ack':
-        deps.onAck?.(opened.peerId, frame.ids)
+        // A claim of custody that only a signed receipt could make: the custody-abuse penalty.
+        if (deps.onAck?.(opened.peerId, frame.ids) === false) limiter?.penalize('custodyAbuse')
         break
       case 'refuse':
         deps.onRefuse?.(opened.peerId, frame.reason, frame.ids)

@@ -268,6 +268,8 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       ...(c.inspect ? { inspect: c.inspect } : {}),
       ownReach: () => homeRecord?.current() ?? null,
       reachOf: (destination) => contactRecords.get(destination) ?? null,
+      // Nobody's home relay: a contact's mail for someone else is passed on or refused, never held.
+      holdForOthers: false,
       ownRelay: (peerId) => {
         for (const id of homeIdentities.values()) if (id === peerId) return true
         return false

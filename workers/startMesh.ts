@@ -69,6 +69,8 @@ export interface MeshInit {
   readonly ownRelay?: (peerId: string) => boolean
   /** Links to other relays opened on demand (workers/relayPool.ts): default 64 on a relay, 3 on a user's node. */
   readonly relayPoolLinks?: number
+  /** False on a user's engine: it holds and acknowledges no one else's mail (engine/routing/dataPlane.ts). */
+  readonly holdForOthers?: boolean
   /** Which addresses the pool may dial (native/node/dialPolicy.ts on a relay); absent, any relay address. */
   readonly dialAllowed?: (address: string) => boolean
   /** A relay: a user's registration was kept (write it down; `mesh.homes.restore` it after a restart). */
@@ -162,6 +164,7 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
   const plane = createDataPlane({
     ...(init.reachOf ? { reachOf: init.reachOf } : {}),
     ...(init.ownRelay ? { ownRelay: init.ownRelay } : {}),
+    ...(init.holdForOthers === false ? { holdForOthers: false } : {}),
     dialRelays: (relays) => {
       pool.ensure(relays, c.clock.now())
       watchPool()

@@ -65,6 +65,11 @@ export interface DataPlaneInit {
   readonly dialRelays?: (relays: readonly HomeHint[]) => void
   /** A relay this node dialed on demand carried mail now (the pool keeps it while in use). */
   readonly onRelayUsed?: (peerId: string) => void
+  /**
+   * False on a user's engine: it holds no one else's mail (custody is the recipient's choice, and
+   * it is nobody's home relay), so it never acknowledges any. Default true (plain mesh nodes).
+   */
+  readonly holdForOthers?: boolean
   /** Others' reach records a relay keeps, to forward their mail to their home relays (default 10,000). */
   readonly maxLearnedRecords?: number
 }
@@ -79,7 +84,12 @@ export interface DataPlane {
   envelopes(peerId: string, envelopes: readonly Uint8Array[]): void
   /** False when the announcement was rejected (forged, stale, malformed): the link counts it against the neighbour. */
   announcement(peerId: string, announcement: Uint8Array, metric: number): boolean
-  ack(peerId: string, ids: readonly Uint8Array[]): void
+  /**
+   * A neighbour's plain custody ack. False when it claims custody of an envelope this node sent
+   * to someone whose home relays it knows: only their signed receipt counts (issue 11), so the
+   * claim is worthless, and the link counts it against the neighbour.
+   */
+  ack(peerId: string, ids: readonly Uint8Array[]): boolean
   /** A neighbour would not hold these envelopes: tell their sender, the way they came. */
   refuse(peerId: string, reason: RefuseReason, ids: readonly Uint8Array[]): void
   /** A neighbour registered its reach record here; false when no honest client would have sent it (the link counts it). */
@@ -101,8 +111,9 @@ export interface DataPlane {
 /** Ids remembered for acks (originated here, or the neighbour each came from). */
 const MAX_REMEMBERED = 20_000
 const MAX_ACK_IDS = 1_024
-/** Envelope layout (engine/wire/envelope.ts, v2 as v1): version u8, then the id. */
+/** Envelope layout (engine/wire/envelope.ts, v2 as v1): version u8, the id, then the 32-byte destination. */
 const ID_END = 1 + MESSAGE_ID_BYTES
+const DESTINATION_END = ID_END + 32
 
 /** Hex message id of envelope bytes, '' when too short to carry one (the forwarder drops those). */
 const idOf = (bytes: Uint8Array): string => (bytes.length > ID_END ? toHex(bytes.subarray(1, ID_END)) : '')
@@ -124,7 +135,8 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
 
 export function createDataPlane(init: DataPlaneInit): DataPlane {
   const hops = new Map<string, PlaneHop>()
-  const originated = new Map<string, true>()
+  /** Envelope ids this node sent, with their destination (hex). */
+  const originated = new Map<string, string>()
   const cameFrom = new Map<string, string>()
   const pendingAcks = new Map<string, Uint8Array[]>()
   /** Per neighbour, ids refused by reason: sent with the acks, once a tick. */
@@ -205,7 +217,9 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
           custodyFor: (destination: string, now: number) => homes.isHome(destination, now),
           upstreamFallback: false,
         }
-      : {}),
+      : init.holdForOthers === false
+        ? { custodyFor: () => false }
+        : {}),
     homesOf,
     beforeSend,
     ...(init.dialRelays ? { dial: init.dialRelays } : {}),
@@ -273,15 +287,21 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       }
     },
     ack(peerId, ids) {
+      let honest = true
       for (const id of ids) {
         const hex = toHex(id)
-        if (originated.has(hex)) init.onRelayed?.(hex)
-        else {
-          // Pass it back the way the envelope came, toward its (unknown to us) sender.
+        const destination = originated.get(hex)
+        if (destination !== undefined) {
+          if (init.reachOf?.(destination)) honest = false
+          init.onRelayed?.(hex)
+        } else if (!homes) {
+          // Pass it back the way the envelope came, toward its (unknown to us) sender. A relay
+          // with home registrations does not: only signed receipts count for custody now.
           const back = cameFrom.get(hex)
           if (back !== undefined && back !== peerId) queueAck(back, id)
         }
       }
+      return honest
     },
     refuse(peerId, reason, ids) {
       for (const id of ids) {
@@ -352,7 +372,7 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     },
     send(bytes) {
       const id = idOf(bytes)
-      if (id) remember(originated, id, true)
+      if (id && bytes.length >= DESTINATION_END) remember(originated, id, toHex(bytes.subarray(ID_END, DESTINATION_END)))
       return forwarder.route(bytes, null)
     },
     tick(now) {

@@ -296,7 +296,8 @@ export function createForwarder(init: ForwarderInit): Forwarder {
         if (!keep) return 'forwarded'
       }
       // Custody is the recipient's choice: a relay holds only for those who registered it.
-      const custody = keep || (init.custodyFor?.(destination, now) ?? true)
+      // (A node's own mail always waits here: its outbox decides when to give up.)
+      const custody = keep || from === null || (init.custodyFor?.(destination, now) ?? true)
       const dialing = !next && dialHomes(destination, homes, now)
       if (!custody && !dialing) {
         counts.dropped++

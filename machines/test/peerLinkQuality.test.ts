@@ -232,7 +232,7 @@ describe('peerLink pings', () => {
     const aliceDeps: LinkDeps = {
       ...deps(inner),
       onAnnouncement: (peerId, announcement, metric) => void got.push(['announce', peerId, [...announcement], metric]),
-      onAck: (peerId, ids) => got.push(['ack', peerId, ids.map((id) => [...id])]),
+      onAck: (peerId, ids) => void got.push(['ack', peerId, ids.map((id) => [...id])]),
     }
     const alice = harness(clock, { deps: aliceDeps, address: 'mem://bob', jitter: () => 0 })
     await until(clock, 'bob accepts', () => accepted.length === 1)

@@ -170,4 +170,39 @@ describe('data plane home registration', () => {
     expect(toNext.sent.map(idOf)).toEqual([idOf(mail)])
     expect(relay.forwarder.stats().held).toBe(0)
   })
+
+  it("a plain ack counts for nothing once the recipient's home relays are known: the link is told, and relays do not pass one on", () => {
+    const relayed: string[] = []
+    const known = createDataPlane({
+      identity: identityOf('A'),
+      crypto,
+      clock,
+      deliverLocal: () => undefined,
+      reachOf: (d) => (d === hex(user) ? recordOf(1) : null),
+      onRelayed: (id) => void relayed.push(id),
+    })
+    const up: PlaneHop = { ...hop('upstream'), frame: () => undefined }
+    known.linkOpen('ee'.repeat(32), up)
+    const toUser = envelope(hex(user))
+    const toStranger = envelope(hex(identityOf('S')))
+    known.send(toUser)
+    known.send(toStranger)
+    const idBytes = (bytes: Uint8Array): Uint8Array => bytes.subarray(1, 17)
+    expect(known.ack('ee'.repeat(32), [idBytes(toStranger)])).toBe(true) // no record: a plain ack is all there is
+    expect(known.ack('ee'.repeat(32), [idBytes(toUser)])).toBe(false)
+    expect(relayed).toEqual([idOf(toStranger), idOf(toUser)]) // the engine decides, and counts the claim ignored
+
+    // A relay with registrations passes no plain ack back toward the sender.
+    const homes = createHomeRegistry({ crypto, self: relayId.signingKey.publicKey })
+    const relay = createDataPlane({ identity: relayId, crypto, clock, custodian: true, deliverLocal: () => undefined, homes })
+    const frames: LinkFrame[] = []
+    relay.linkOpen('dd'.repeat(32), { ...hop('peer'), frame: (f: LinkFrame) => void frames.push(f) })
+    const stranger = { ...hop('peer'), frame: () => undefined }
+    relay.linkOpen(hex(identityOf('S')), stranger)
+    relay.envelopes('dd'.repeat(32), [toStranger])
+    expect(stranger.sent.map(idOf)).toEqual([idOf(toStranger)]) // forwarded: an ack could go back the way it came
+    relay.ack(hex(identityOf('S')), [idBytes(toStranger)])
+    relay.tick(T0)
+    expect(frames.filter((f) => f.type === 'ack')).toEqual([])
+  })
 })
