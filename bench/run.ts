@@ -17,6 +17,7 @@ import { runHops } from './scenarios/hops.ts'
 import { runMemoryChat } from './scenarios/memoryChat.ts'
 import { runMeshSimScenario } from './scenarios/meshSim.ts'
 import { runOutbox } from './scenarios/outbox.ts'
+import { runRelayPath } from './scenarios/relayPath.ts'
 import { runRelayChurn } from './scenarios/relayChurn.ts'
 import { runRelayScale } from './scenarios/relayScale.ts'
 import { runSession } from './scenarios/session.ts'
@@ -38,6 +39,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'custody-store': runCustodyStore,
   'attack-flood': runAttackFlood,
   'attack-origins': runAttackOrigins,
+  'relay-path': runRelayPath,
 }
 
 const args = process.argv.slice(2)
