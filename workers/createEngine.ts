@@ -279,7 +279,11 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     homeRecord = createHomeRecord({ crypto: c.crypto, identity: messenger.identity(), clock: c.clock })
     for (const relay of relays) await messenger.rememberRelay(relay)
     ownRelays = await messenger.ownRelays()
-    for (const relay of [...relays, ...(await messenger.contactRelays())]) {
+    // Only the user's own relays (issue 11): mail to contacts goes through them to the contacts'
+    // home relays, so the engine keeps no link to a contact's relay (their relay would learn our
+    // address, and each such link costs that relay a link and its announcements). With every own
+    // relay down, the data plane dials a contact's home relay itself (workers/relayPool.ts).
+    for (const relay of new Set([...relays, ...ownRelays])) {
       relays.add(relay)
       mesh.connect(relay)
     }
@@ -397,11 +401,8 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       // The new record first, while the link to the relay left is still open: it hands what it
       // holds for us over to the relays the record names (engine/routing/dataPlane.ts).
       refreshHome(mesh?.links() ?? [])
-      // Still dialled while a contact is reached through it; otherwise the link goes.
-      if (!(await messenger.contactRelays()).includes(relayUrl)) {
-        relays.delete(relayUrl)
-        mesh?.disconnect(relayUrl)
-      }
+      relays.delete(relayUrl)
+      mesh?.disconnect(relayUrl)
     },
     links: async () => mesh?.links() ?? [],
     async path(contactId) {

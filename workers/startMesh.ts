@@ -122,6 +122,9 @@ export function jitterFrom(random: Random): () => number {
   }
 }
 
+/** Link states in which a relay the node chose counts as up, or on its way up. */
+const ALIVE: ReadonlySet<string> = new Set(['connecting', 'handshaking', 'open'])
+
 /** How often the relay pool closes idle links and gives up dials that did not open. */
 const POOL_TICK_MS = 5_000
 
@@ -151,6 +154,8 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
     ...(init.dialAllowed ? { allowed: init.dialAllowed } : {}),
     ...(init.relayDialTimeoutMs !== undefined ? { dialTimeoutMs: init.relayDialTimeoutMs } : {}),
   })
+  const ownRelayAlive = (): boolean =>
+    linkViews(actor.getSnapshot()).some((l) => l.address !== null && chosen.has(l.address) && ALIVE.has(l.state))
   // The pool's timer runs only while it holds links: an idle node keeps no timer for it.
   let poolTimer: TimerHandle | null = null
   const watchPool = (): void => {
@@ -166,6 +171,9 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
     ...(init.ownRelay ? { ownRelay: init.ownRelay } : {}),
     ...(init.holdForOthers === false ? { holdForOthers: false } : {}),
     dialRelays: (relays) => {
+      // A user's node dials a contact's relay only while none of its own is up or on its way up
+      // (at start, its own relay is still connecting: the mail waits for it, not for a detour).
+      if (!init.custodian && ownRelayAlive()) return
       pool.ensure(relays, c.clock.now())
       watchPool()
     },

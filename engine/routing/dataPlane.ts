@@ -272,7 +272,10 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       for (const bytes of envelopes) {
         const id = idOf(bytes)
         // Retries share the id: an ack goes back to whichever neighbour sent the latest attempt.
-        if (forwarder.route(bytes, peerId) === 'forwarded' && id) remember(cameFrom, id, peerId)
+        // Held too: mail queued for a dial is forwarded later, and its home relay's receipt must
+        // find the way back (bench/sim/homeSim.md, finding 3).
+        const result = forwarder.route(bytes, peerId)
+        if ((result === 'forwarded' || result === 'held') && id) remember(cameFrom, id, peerId)
       }
     },
     announcement(peerId, announcement, metric) {

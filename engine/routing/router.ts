@@ -238,7 +238,11 @@ export function createRouter(init: RouterInit): Router {
       const now = init.clock.now()
       const out: Outgoing[] = []
       for (const origin of table.dropNeighbour(peerId)) out.push(...reselect(origin, now))
-      reannounceDue = true
+      // A relay's neighbours reach it over their own link, never across one it lost (it passes
+      // no routes on), so a lost link owes them nothing: no re-announcement. Its pool of links
+      // to other relays churns all the time, and each loss re-announced to every phone on it
+      // (bench/sim/homeSim.md: 500–620 announcements per user per hour at 100–1,000 relays).
+      if (!init.custodian) reannounceDue = true
       if (links.size > 0 && announceDue(now)) out.push(...toAll(announceSelf(now), 0))
       return out
     },

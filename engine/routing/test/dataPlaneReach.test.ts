@@ -205,4 +205,36 @@ describe('data plane home registration', () => {
     relay.tick(T0)
     expect(frames.filter((f) => f.type === 'ack')).toEqual([])
   })
+
+  it("passes the home relay's receipt back for mail that waited for the dial to it", () => {
+    // The sender's relay S learns the user's record (naming relay R), queues the mail while it
+    // dials R, hands it over when the link opens; R signs, and S passes the receipt back.
+    const homesAtR = createHomeRegistry({ crypto, self: relayId.signingKey.publicKey })
+    const r = createDataPlane({ identity: relayId, crypto, clock, custodian: true, deliverLocal: () => undefined, homes: homesAtR })
+    r.reach(hex(user), recordOf(1))
+    const sId = identityOf('S')
+    const s = createDataPlane({
+      identity: sId,
+      crypto,
+      clock,
+      custodian: true,
+      deliverLocal: () => undefined,
+      homes: createHomeRegistry({ crypto, self: sId.signingKey.publicKey }),
+      dialRelays: () => undefined,
+    })
+    const SENDER = 'dd'.repeat(32)
+    const toSender: Uint8Array[] = []
+    s.linkOpen(SENDER, { ...hop('peer'), frame: (f: LinkFrame) => void (f.type === 'custody' && toSender.push(f.receipt)) })
+    expect(s.reach(SENDER, recordOf(1))).toBe(true) // the user's record, passed ahead by the sender
+    const mail = envelope(hex(user))
+    s.envelopes(SENDER, [mail])
+    expect(s.forwarder.stats()).toMatchObject({ held: 1, pendingDial: 1 })
+    // The dial opens: S → R carries the mail, R → S carries R's receipt.
+    s.linkOpen(hex(relayId), { kind: 'upstream', send: (es) => r.envelopes(hex(sId), es), frame: () => undefined })
+    r.linkOpen(hex(sId), { ...hop('peer'), frame: (f: LinkFrame) => void (f.type === 'custody' && s.custody(hex(relayId), f.receipt)) })
+    r.tick(T0)
+    s.tick(T0)
+    expect(toSender).toHaveLength(1)
+    expect(decodeCustodyReceipt(toSender[0]!).receipt.ids.map(toHex)).toEqual([idOf(mail)])
+  })
 })
