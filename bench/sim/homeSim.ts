@@ -1391,9 +1391,12 @@ export function runHomeSim(options: HomeSimOptions): HomeSimResult {
   }
   // Messages: one Poisson process for the whole network, from online users to one of their contacts.
   const totalRate = (N * rate) / HOUR
+  // The process keeps its own (fractional) clock: events run at whole milliseconds, and gaps
+  // counted from those rounded-up times would lose messages (a 3.6 ms mean gap at 1M users).
+  let sendClock = sendStart
   const nextSend = (): void => {
-    const gap = -Math.log(1 - rng.next()) / totalRate
-    const when = loop.now + gap
+    sendClock += -Math.log(1 - rng.next()) / totalRate
+    const when = sendClock
     if (when >= sendEnd) return
     at(when, () => {
       let s = rng.int(0, N - 1)
