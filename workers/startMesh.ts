@@ -139,14 +139,9 @@ export function startMesh(c: MeshComponents, init: MeshInit): Mesh {
   /** Addresses dialed by choice (a user's relays, a relay's configured peers): the pool leaves them alone. */
   const chosen = new Set<string>()
   const pool = createRelayPool({
-    connect: (address) => {
-      chosen.add(address)
-      actor.send({ type: 'CONNECT', address })
-    },
-    disconnect: (address) => {
-      chosen.delete(address)
-      actor.send({ type: 'DISCONNECT', address })
-    },
+    // Dialed for mail, not chosen: these never count as the node's own relays.
+    connect: (address) => actor.send({ type: 'CONNECT', address }),
+    disconnect: (address) => actor.send({ type: 'DISCONNECT', address }),
     linked: (id) => plane.linked(id),
     kept: (address) => chosen.has(address),
     maxLinks: init.relayPoolLinks ?? (init.custodian ? 64 : 3),

@@ -158,7 +158,7 @@ export function createForwarder(init: ForwarderInit): Forwarder {
   const selfHex = toHex(init.self)
   const hops = new Map<string, Hop>()
   const seen = createSeenCache({ windowMs: init.seenWindowMs ?? 10 * 60_000, maxEntries: init.maxSeen ?? 100_000 })
-  const counts = { forwarded: 0, delivered: 0, dropped: 0 }
+  const counts = { forwarded: 0, delivered: 0, dropped: 0, noCustody: 0, pendingDial: 0 }
   const mailbox = createMailbox({
     ...init.custody,
     perDestinationCount: init.custody?.perDestinationCount ?? init.mailboxPerDestination,
@@ -173,7 +173,6 @@ export function createForwarder(init: ForwarderInit): Forwarder {
 
   const upstreamFallback = init.upstreamFallback ?? true
   const pending = createPendingDials({ forgetAfterMs: PENDING_DIAL_HOLD_MS })
-  const extra = { noCustody: 0, pendingDial: 0 }
 
   const upstream = (exclude: string | null, own: boolean): [string, Hop] | undefined => {
     for (const [id, hop] of hops) {
@@ -213,11 +212,7 @@ export function createForwarder(init: ForwarderInit): Forwarder {
     if (!init.dial || homes === null) return false
     const others = homes.filter((h) => h.id !== selfHex)
     if (others.length === 0) return false
-    pending.wait(
-      others.map((h) => h.id),
-      destination,
-      now,
-    )
+    pending.wait(others.map((h) => h.id), destination, now)
     init.dial(others)
     return true
   }
@@ -301,7 +296,7 @@ export function createForwarder(init: ForwarderInit): Forwarder {
       const dialing = !next && dialHomes(destination, homes, now)
       if (!custody && !dialing) {
         counts.dropped++
-        extra.noCustody++
+        counts.noCustody++
         init.onRefused?.(header.id, from, 'no-custody')
         return 'refused'
       }
@@ -318,7 +313,7 @@ export function createForwarder(init: ForwarderInit): Forwarder {
       // A retry replaced the copy held before: that one is dropped, so held + dropped still adds up.
       if (result.type === 'replaced') counts.dropped++
       if (!custody) {
-        extra.pendingDial++
+        counts.pendingDial++
         return 'held'
       }
       // Acked again on a retry too: the sender retransmits because it missed the first ack.
@@ -350,12 +345,14 @@ export function createForwarder(init: ForwarderInit): Forwarder {
           continue
         }
         if (homes?.some((h) => h.id !== relayId && pending.has(h.id, destination))) continue
-        const custody = init.custodyFor?.(destination, now) ?? true
-        // What this node keeps (its own mail, its users' custody) stays; only what waited for the dial goes.
-        const given = custody ? [] : mailbox.take(destination, now)
-        for (const held of custody ? mailbox.peek(destination) : given) {
-          if (held.from === null || !custody) init.onRefused?.(fromHex(held.id), held.from, 'home-unreachable')
+        if (init.custodyFor?.(destination, now) ?? true) {
+          // What this node keeps stays (its own mail: the outbox decides); its sender still hears why.
+          for (const held of mailbox.peek(destination)) if (held.from === null) init.onRefused?.(fromHex(held.id), null, 'home-unreachable')
+          continue
         }
+        // What only waited for the dial goes back to its senders.
+        const given = mailbox.take(destination, now)
+        for (const held of given) init.onRefused?.(fromHex(held.id), held.from, 'home-unreachable')
         counts.dropped += given.length
       }
     },
@@ -369,7 +366,7 @@ export function createForwarder(init: ForwarderInit): Forwarder {
     },
     stats() {
       const { envelopes, bytes, refused, evicted } = mailbox.stats()
-      return { ...counts, ...extra, held: envelopes, heldBytes: bytes, refused, evicted }
+      return { ...counts, held: envelopes, heldBytes: bytes, refused, evicted }
     },
   }
 }

@@ -115,6 +115,7 @@ describe('a user sending to a contact', () => {
     const clock: Clock = { now: () => T0, setTimeout: () => 0, clearTimeout: () => undefined }
     const before: [string, string][] = []
     const dials: (readonly HomeHint[])[] = []
+    const refused: string[] = []
     const forwarder = createForwarder({
       self: SELF,
       clock,
@@ -123,8 +124,9 @@ describe('a user sending to a contact', () => {
       ownRelay: (id) => own.includes(id),
       beforeSend: (peerId: string, _hop: Hop, destination: string) => void before.push([peerId, destination]),
       dial: (relays) => void dials.push(relays),
+      onRefused: (id, from, reason) => void refused.push(`${toHex(id)} ${from} ${reason}`),
     })
-    return { forwarder, before, dials }
+    return { forwarder, before, dials, refused }
   }
 
   it('goes through its own relay, not straight to the contact’s relay it also has a link to (private routing)', () => {
@@ -152,16 +154,7 @@ describe('a user sending to a contact', () => {
   })
 
   it('keeps its own mail when the contact’s relays cannot be dialed, and hears why', () => {
-    const refused: string[] = []
-    const clock: Clock = { now: () => T0, setTimeout: () => 0, clearTimeout: () => undefined }
-    const forwarder = createForwarder({
-      self: SELF,
-      clock,
-      deliverLocal: () => undefined,
-      homesOf,
-      dial: () => undefined,
-      onRefused: (id, from, reason) => void refused.push(`${toHex(id)} ${from} ${reason}`),
-    })
+    const { forwarder, refused } = userForwarder([A])
     const mail = envelope(U)
     forwarder.route(mail, null)
     forwarder.unreachable(B)
