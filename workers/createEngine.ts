@@ -6,11 +6,10 @@
 import { toHex } from '../engine/bytes.ts'
 import { SovereignError } from '../engine/errors.ts'
 import type { Clock, Crypto, Random, Store, Transport } from '../engine/ports/index.ts'
-import { createMessenger, heldContactReach } from '../engine/messenger/index.ts'
+import { createMessenger } from '../engine/messenger/index.ts'
 import type { Effects, EngineEvent, LinkView, MessageView, Outgoing } from '../engine/messenger/index.ts'
 import { MIGRATIONS, SCHEMA_VERSION } from '../engine/messenger/migrations/index.ts'
-import { acceptsCustodyReceipt, decodeReachRecord } from '../engine/reach/index.ts'
-import type { VerifiedCustodyReceipt } from '../engine/reach/index.ts'
+import { decodeReachRecord } from '../engine/reach/index.ts'
 import { migrateStore } from '../engine/store/index.ts'
 import type { OutboxPolicy } from '../machines/outbox.ts'
 import type { ScryptParams } from '../engine/backup/index.ts'
@@ -25,7 +24,7 @@ import type { Outboxes } from './outboxes.ts'
 import { createSendCoalescer } from './sendCoalescer.ts'
 import { createHomeRecord } from './homeRecord.ts'
 import type { HomeRecord } from './homeRecord.ts'
-import type { RefuseReason } from '../engine/wire/index.ts'
+import { createDeliveryReports } from './deliveryReports.ts'
 import { jitterFrom, startMesh } from './startMesh.ts'
 import type { Mesh, MeshInit } from './startMesh.ts'
 
@@ -102,58 +101,24 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     }
   }
   /**
-   * The forwarder reports every transmission by id; only an envelope's first one can move its
-   * messages to sent (receipts and signals, not in an outbox, have no status).
+   * Each contact's reach record (verified when it came), read by the data plane on every
+   * send: their mail goes to their home relays, through ours. Loaded at start, then kept
+   * up to date as records arrive (receiver effects, accepted offers).
    */
-  const onSent = (envelopeId: string): void => {
-    const destination = outboxes?.firstSent(envelopeId)
-    if (destination !== undefined) void messenger.markSent(destination, envelopeId).then(statusEvents, () => undefined)
+  const contactRecords = new Map<string, Uint8Array>()
+  const learnContactRecord = async (contactId: string): Promise<void> => {
+    const record = await messenger.contactReach(contactId)
+    if (record !== null) contactRecords.set(contactId, record)
   }
-  const markRelayed = (destination: string, envelopeId: string): void => {
-    outboxes?.relayed(envelopeId)
-    void messenger.markRelayed(destination, envelopeId).then(statusEvents, () => undefined)
-  }
-  /**
-   * A plain custody ack. Any neighbour can send one (issue 11: a peer that replayed an offline
-   * user's announcement acked the mail it diverted), so it counts only for a contact whose home
-   * relays we do not know yet; for the others only their home relay's signed receipt does.
-   */
-  const onRelayed = (envelopeId: string): void => {
-    const destination = outboxes?.destinationOf(envelopeId)
-    if (destination === undefined) return
-    void messenger.contactReach(destination).then((record) => {
-      if (record !== null) counters.custodyClaimsIgnored++
-      else markRelayed(destination, envelopeId)
-    }, () => undefined)
-  }
-  /** A signed custody receipt (verified by the data plane): relayed when it is from one of the recipient's home relays. */
-  const onCustodyReceipt = (envelopeId: string, receipt: VerifiedCustodyReceipt): void => {
-    const destination = outboxes?.destinationOf(envelopeId)
-    if (destination === undefined) return
-    void messenger
-      .contactReach(destination)
-      .then((bytes) => {
-        // Home relays unknown: a signed receipt is at least what a plain ack is.
-        const verdict = bytes === null ? ({ ok: true } as const) : acceptsCustodyReceipt(receipt, heldContactReach(bytes), c.clock.now())
-        if (verdict.ok) {
-          counters.custodyReceiptsAccepted++
-          markRelayed(destination, envelopeId)
-        } else counters.custodyReceiptsRefused[verdict.reason] = (counters.custodyReceiptsRefused[verdict.reason] ?? 0) + 1
-      })
-      .catch(() => undefined)
-  }
-  /**
-   * A relay would not hold or pass on an envelope of ours. The outbox keeps it and sends it again
-   * later; the user is told why it still waits (issue 11: "the user sees why").
-   */
-  const onRefused = (envelopeId: string, reason: RefuseReason): void => {
-    counters.refusals[reason] = (counters.refusals[reason] ?? 0) + 1
-    const destination = outboxes?.destinationOf(envelopeId)
-    if (destination === undefined) return
-    void messenger.messageIdsOf(destination, envelopeId).then((ids) => {
-      if (ids.length > 0) events.push({ type: 'deliveryProblem', contactId: destination, ids, reason })
-    }, () => undefined)
-  }
+  const reports = createDeliveryReports({
+    messenger,
+    clock: c.clock,
+    outboxes: () => outboxes,
+    contactRecords,
+    counters,
+    statusEvents,
+    push: (event) => events.push(event),
+  })
   /** Sent once: receipts and signalling, which are not queued. */
   const transmit = (outgoing: Outgoing): void => mesh?.send(outgoing.bytes)
   /** Durable already: the outbox sends it now and again until its receipt. */
@@ -198,16 +163,6 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
       for (const envelopeId of replaced) outboxes?.remove(contactId, envelopeId)
       for (const done of composed) done.outgoing.forEach(enqueue)
     }, () => undefined)
-  /**
-   * Each contact's reach record (verified when it came), read by the data plane on every
-   * send: their mail goes to their home relays, through ours. Loaded at start, then kept
-   * up to date as records arrive (receiver effects, accepted offers).
-   */
-  const contactRecords = new Map<string, Uint8Array>()
-  const learnContactRecord = async (contactId: string): Promise<void> => {
-    const record = await messenger.contactReach(contactId)
-    if (record !== null) contactRecords.set(contactId, record)
-  }
   /** A link to a destination (or a new relay: a way to everyone) opened: outboxes retry now. */
   const openLinks = new Set<string>()
   let homeRecord: HomeRecord | null = null
@@ -255,10 +210,7 @@ export async function createEngine(c: EngineComponents): Promise<Engine> {
     mesh = startMesh({ ...c, transport: direct.transport }, {
       identity: messenger.identity(),
       deliverLocal,
-      onSent,
-      onRelayed,
-      onRefused,
-      onCustodyReceipt,
+      ...reports,
       prekey: () => messenger.signedPrekey(),
       onLinksChanged: linksChanged,
       onReachable: (destination) => outboxes?.reachable(destination),

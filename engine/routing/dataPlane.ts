@@ -10,11 +10,12 @@ import type { Clock, Crypto } from '../ports/index.ts'
 import type { PublicSignedPrekey } from '../session/index.ts'
 import { MESSAGE_ID_BYTES } from '../wire/index.ts'
 import type { Envelope, LinkFrame, RefuseReason } from '../wire/index.ts'
-import { checkCustodyReceipt, createReachBook, decodeCustodyReceipt, decodeReachRecord, isReachError } from '../reach/index.ts'
-import type { DecodedCustodyReceipt, HomeRegistry, ReachRecord, VerifiedCustodyReceipt } from '../reach/index.ts'
+import { checkCustodyReceipt, decodeCustodyReceipt, isReachError } from '../reach/index.ts'
+import type { DecodedCustodyReceipt, HomeRegistry, VerifiedCustodyReceipt } from '../reach/index.ts'
 import { createReceiptQueue } from './custodyReceipts.ts'
 import { isAnnouncementError } from './errors.ts'
 import { createForwarder } from './forwarder.ts'
+import { createReachRouting } from './reachRouting.ts'
 import { DEFAULT_CUSTODY } from './mailbox.ts'
 import type { Forwarder, ForwarderInit, HomeHint, Hop, RouteResult } from './forwarder.ts'
 import { createRouter } from './router.ts'
@@ -118,14 +119,6 @@ const DESTINATION_END = ID_END + 32
 /** Hex message id of envelope bytes, '' when too short to carry one (the forwarder drops those). */
 const idOf = (bytes: Uint8Array): string => (bytes.length > ID_END ? toHex(bytes.subarray(1, ID_END)) : '')
 
-/** A record's home relays as the forwarder reads them, made once per record. */
-const hintsCache = new WeakMap<object, readonly HomeHint[]>()
-function hintsOf(key: object, record: ReachRecord): readonly HomeHint[] {
-  let hints = hintsCache.get(key)
-  if (!hints) hintsCache.set(key, (hints = record.relays.map((r) => ({ id: toHex(r.identity), address: r.address }))))
-  return hints
-}
-
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   // Re-inserted, not updated in place: a retry refreshes its id, so the oldest id is evicted first.
   map.delete(key)
@@ -158,41 +151,18 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     byReason.set(reason, list)
   }
   const homes = init.homes
-  // A relay keeps the records senders pass ahead of their mail (verified, newest wins, bounded).
-  const learned = homes ? createReachBook({ crypto: init.crypto, maxEntries: init.maxLearnedRecords ?? 10_000 }) : null
-  /** The records passed to each neighbour already, by destination: each goes ahead of the mail once per link. */
-  const passed = new WeakMap<Hop, Map<string, Uint8Array>>()
-  const homesOf = (destination: string, now: number): readonly HomeHint[] | null => {
-    if (learned) {
-      // Registered here: this relay keeps their mail (keepFor), it sends it nowhere else.
-      if (homes!.isHome(destination, now)) return null
-      const held = learned.get(destination, now)
-      if (held) return hintsOf(held.record, held.record)
-      // A user who moved away: their newer record names the relays to hand their mail over to.
-      const moved = homes!.recordOf(destination, now)
-      return moved ? hintsOf(moved, decodeReachRecord(moved).record) : null
-    }
-    const bytes = init.reachOf?.(destination) ?? null
-    if (bytes === null) return null
-    try {
-      return hintsOf(bytes, decodeReachRecord(bytes).record)
-    } catch {
-      return null
-    }
-  }
-  /** A user's mail to a contact leaves on a relay link: the contact's record goes first, so that relay can carry it on. */
+  const reach = createReachRouting({
+    crypto: init.crypto,
+    clock: init.clock,
+    ...(homes ? { homes } : {}),
+    ...(init.reachOf ? { reachOf: init.reachOf } : {}),
+    ...(init.maxLearnedRecords !== undefined ? { maxLearnedRecords: init.maxLearnedRecords } : {}),
+  })
+  /** Mail leaving on a relay link: that link stays in the pool, and a user's contact's record goes first. */
   const beforeSend = (peerId: string, hop: Hop, destination: string): void => {
     if (hop.kind !== 'upstream') return
     init.onRelayUsed?.(peerId)
-    const record = init.reachOf?.(destination) ?? null
-    if (record === null) return
-    let sent = passed.get(hop)
-    if (!sent) passed.set(hop, (sent = new Map()))
-    if (sent.get(destination) === record) return
-    // The contact's own home relay has their registration; any other relay needs the record.
-    if (homesOf(destination, init.clock.now())?.some((h) => h.id === peerId)) return
-    sent.set(destination, record)
-    ;(hop as PlaneHop).frame({ type: 'reach', record })
+    reach.passAhead(peerId, hop as PlaneHop, destination)
   }
   const forwarder = createForwarder({
     self: init.identity.signingKey.publicKey,
@@ -220,7 +190,7 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       : init.holdForOthers === false
         ? { custodyFor: () => false }
         : {}),
-    homesOf,
+    homesOf: reach.homesOf,
     beforeSend,
     ...(init.dialRelays ? { dial: init.dialRelays } : {}),
     ...(init.ownRelay ? { ownRelay: init.ownRelay } : {}),
@@ -317,27 +287,9 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       }
     },
     reach(peerId, record) {
-      // A user's node keeps no one's record from a link (its contacts' come end to end).
-      if (!homes || !learned) return true
-      const now = init.clock.now()
-      let identity: string
-      try {
-        identity = toHex(decodeReachRecord(record).record.identity)
-      } catch (error) {
-        if (!isReachError(error) && (error as Error).name !== 'MalformedError' && (error as Error).name !== 'UnsupportedVersionError') throw error
-        return false
-      }
-      if (identity === peerId) {
-        const result = homes.register(peerId, record, now)
-        // They moved: what this relay held for them goes to their new home relays (a handover).
-        if (result.ok && result.status === 'left') forwarder.retry(identity)
-        return result.ok || !result.hostile
-      }
-      // Someone else's record, passed ahead of their mail: kept to forward it.
-      const put = learned.put(record, now)
-      if (put.status === 'accepted') forwarder.retry(identity)
-      // A forged or malformed one is hostile; a stale or expired one a replay or a slow path.
-      return put.status !== 'invalid' || put.reason === 'expired'
+      const { honest, moved } = reach.learn(peerId, record, init.clock.now())
+      if (moved !== null) forwarder.retry(moved)
+      return honest
     },
     custody(peerId, receipt) {
       let decoded: DecodedCustodyReceipt
@@ -381,7 +333,7 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
     tick(now) {
       sendFrames(router.tick(now))
       forwarder.prune()
-      learned?.prune(now)
+      reach.prune(now)
       // An ack promises the mail is on disk (DESIGN.md §6): flush first. If the
       // write fails, the acks wait for a flush that works; senders retry meanwhile.
       if (flushCustody()) {
@@ -405,7 +357,7 @@ export function createDataPlane(init: DataPlaneInit): DataPlane {
       return rejected
     },
     get learnedRecords() {
-      return learned?.size ?? 0
+      return reach.learnedRecords
     },
   }
 }
