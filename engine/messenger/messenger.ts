@@ -10,39 +10,40 @@
  * The envelope header (version, id, destination, expiry) is the associated data;
  * the session binds both parties' identities.
  */
-import { equals, fromHex, toHex } from '../bytes.ts'
+import { fromHex, toHex } from '../bytes.ts'
 import type { Identity } from '../identity/index.ts'
 import { decodeIdentity, encodeIdentity, generateIdentity, shortFingerprint } from '../identity/index.ts'
-import { decodeOffer, encodeOffer } from '../offer/index.ts'
 import type { Clock, Crypto, Random, Store, StoreOp } from '../ports/index.ts'
-import { decodeReachRecord } from '../reach/index.ts'
 import type { PublicSignedPrekey } from '../session/index.ts'
 import { MESSAGE_ID_BYTES } from '../wire/index.ts'
 import type { Envelope, MessageBody } from '../wire/index.ts'
 import { createComposer } from './composer.ts'
 import type { Composed } from './composer.ts'
 import { createContactBook } from './contactBook.ts'
-import { acceptContactReach, createReachShare } from './contactReach.ts'
-import type { ReachDropReason } from './contactReach.ts'
+import { createReachShare } from './contactReach.ts'
 import { normalizeDisplayName } from './displayName.ts'
-import { InvalidMessageError, MessengerClosedError, NoProfileError, ProfileExistsError, UnknownContactError } from './errors.ts'
+import { MessengerClosedError, NoProfileError, ProfileExistsError, UnknownContactError } from './errors.ts'
+import { createEnvelopeStatus } from './envelopeStatus.ts'
 import { createHistoryBook } from './historyBook.ts'
+import { createOffers } from './offers.ts'
+import type { AcceptedOffer } from './offers.ts'
 import { createOutboxBook } from './outboxBook.ts'
 import { createReceiver, noEffects } from './receiver.ts'
 import type { Effects } from './receiver.ts'
 import { decodeRecord, encodeRecord, keys } from './records.ts'
 import type { MessageRecord, OutboxRecord, ProfileRecord, SeenRecord, SettingsRecord } from './records.ts'
-import { createSealer, outboxRecord } from './sealer.ts'
+import { createSealer } from './sealer.ts'
 import type { FreshPrekey, Outgoing } from './sealer.ts'
 import { createSessionBook } from './sessionBook.ts'
 import type { PrekeyMaintenance } from './sessionBook.ts'
 import { createStatusBook } from './statusBook.ts'
-import type { ContactView, EngineEvent, HistoryQuery, MessageStatus, MessageView, ProfileView } from './views.ts'
+import type { ContactView, EngineEvent, HistoryQuery, MessageView, ProfileView } from './views.ts'
 
 export type { Outgoing } from './sealer.ts'
 export type { Effects } from './receiver.ts'
 export type { Composed } from './composer.ts'
 export type { ReachDropReason } from './contactReach.ts'
+export type { AcceptedOffer } from './offers.ts'
 export { DEFAULT_OUTBOX_LIMIT } from './outboxBook.ts'
 export { DEFAULT_TTL, MESSAGE_LIFETIME_MS } from './sealer.ts'
 export { MAX_BATCH_PLAINTEXT, MAX_TEXT_BYTES } from './composer.ts'
@@ -58,19 +59,6 @@ export interface MessengerComponents {
   readonly freshPrekey?: FreshPrekey
   /** Undelivered messages one destination may hold (default DEFAULT_OUTBOX_LIMIT). */
   readonly outboxLimit?: number
-}
-
-/** What accepting an offer did. */
-export interface AcceptedOffer {
-  readonly contact: ContactView
-  /** Our intro to the contact, to carry to them (it also waits in the outbox). */
-  readonly outgoing: Outgoing
-  /**
-   * Set when the offer carried a reach record that was not kept: 'invalid' (malformed, expired,
-   * from the future, or a bad signature) or 'not-theirs' (signed by someone other than the offer's
-   * identity). Absent when the offer carried none, or it was kept, or an equal or newer one was held.
-   */
-  readonly reachDropped?: ReachDropReason
 }
 
 export interface Messenger {
@@ -199,13 +187,9 @@ export function createMessenger(c: MessengerComponents): Messenger {
   }
   const composer = createComposer({ random, clock, store, book, status, history, outbox, seal, sender, exclusive })
   const reach = createReachShare({ random, clock, store, book, seal, identity: requireIdentity, exclusive })
+  const offers = createOffers({ crypto, random, clock, store, book, sessions, status, outbox, seal, sender, identity: requireIdentity, profile: () => profile, exclusive })
+  const envelopes = createEnvelopeStatus({ store, status, outbox, exclusive })
   const receive = createReceiver({ crypto, clock, store, book, sessions, status, history, outbox, self: () => requireIdentity().signingKey.publicKey })
-  /** Runs `fn` on an envelope's outbox entry, if it is still waiting; under `exclusive` so a receipt cannot race it. */
-  const withEntry = <T>(destination: string, envelopeId: string, empty: T, fn: (entry: OutboxRecord) => Promise<T>): Promise<T> =>
-    exclusive(async () => {
-      const entry = await outbox.get(destination, envelopeId)
-      return entry ? fn(entry) : empty
-    })
   const toProfileView = (record: ProfileRecord, id: Identity): ProfileView => ({
     displayName: record.displayName,
     id: toHex(id.signingKey.publicKey),
@@ -284,58 +268,8 @@ export function createMessenger(c: MessengerComponents): Messenger {
         staged.commit()
         return staged.value
       }),
-    createOffer(relays, reach) {
-      const id = requireIdentity()
-      if (!profile) throw new NoProfileError()
-      return encodeOffer({
-        identity: id.signingKey.publicKey,
-        staticKey: id.staticKey.publicKey,
-        binding: id.binding,
-        signedPrekey: sessions.signedPrekey(),
-        displayName: profile.displayName,
-        relays,
-        ...(reach ? { reach } : {}),
-      })
-    },
-    acceptOffer: (code, ownReach) =>
-      exclusive(async () => {
-        const offer = decodeOffer(code)
-        const id = requireIdentity()
-        const mine = profile
-        if (!mine) throw new NoProfileError()
-        if (equals(offer.identity, id.signingKey.publicKey)) {
-          throw new InvalidMessageError('That is your own offer code. Paste the code of the person you want to add.')
-        }
-        const spk = offer.signedPrekey
-        const prekey = { id: spk.id, publicKey: toHex(spk.publicKey), signature: toHex(spk.signature) }
-        // An offer for a known contact refreshes their relays and prekey; a new key in it is a key change.
-        const learned = await book.learn(offer, offer.displayName, offer.relays, prekey)
-        // The record is judged as if the contact had sent it: valid now, and signed by the offer's identity.
-        // A bad one costs the record only, never the contact; a stale one leaves the newer one held.
-        const arrival = offer.reach ? acceptContactReach(crypto, learned.record, offer.reach, clock.now()) : null
-        const contact = arrival?.kind === 'kept' ? arrival.record : learned.record
-        const reset = learned.keyChanged ? sessions.reset(learned.record.id) : null
-        reset?.commit()
-        const intro: MessageBody = { type: 'intro', sender: sender(), sentAt: clock.now(), displayName: mine.displayName, relays: [] }
-        // The bundle is checked (binding and prekey signature) when the session starts here.
-        const introId = random.bytes(MESSAGE_ID_BYTES)
-        // Our reach record rides with the intro: the contact's first answer (the intro's receipt)
-        // then knows our home relays, which a relay needs to carry it (issue 11).
-        const reachItems = ownReach
-          ? [{ id: random.bytes(MESSAGE_ID_BYTES), body: { type: 'reach' as const, sender: sender(), sentAt: clock.now(), record: ownReach } }]
-          : []
-        const sealed = seal(contact, [{ id: introId, body: intro }, ...reachItems])
-        const sharedWith = ownReach ? { ...contact, reachSent: decodeReachRecord(ownReach).record.seqno } : contact
-        const contactOp: StoreOp = { type: 'set', key: keys.contact(contact.id), value: encodeRecord(sharedWith) }
-        // The intro waits in the outbox like a message: the contact learns who we are only from it.
-        const entry = outbox.put(outboxRecord(sealed, [toHex(introId)], [], clock.now()))
-        const index = status.index(contact.id, sealed.outgoing.messageId, [toHex(introId)], [null])
-        await store.batch([...(reset?.ops ?? []), contactOp, ...sealed.ops, ...index, entry.op])
-        sealed.commit()
-        entry.commit()
-        const accepted: AcceptedOffer = { contact: book.view(contact), outgoing: sealed.outgoing }
-        return arrival?.kind === 'dropped' ? { ...accepted, reachDropped: arrival.reason } : accepted
-      }),
+    createOffer: offers.create,
+    acceptOffer: offers.accept,
     contacts: async () => (await book.list()).map(book.view),
     async contactRelays() {
       const own = (await settings()).relays ?? []
@@ -361,32 +295,11 @@ export function createMessenger(c: MessengerComponents): Messenger {
       return { message: messages[0]!, outgoing: outgoing[0]! }
     },
     composeBatch: composer.compose,
-    markSent: (destination, envelopeId) =>
-      withEntry(destination, envelopeId, [], async (entry) => {
-        const change = await status.advance(entry.historyKeys, 'sent')
-        if (change.ops.length > 0) await store.batch(change.ops)
-        return change.records
-      }),
-    markRelayed: (destination, envelopeId) =>
-      withEntry(destination, envelopeId, [], async (entry) => {
-        const change = await status.advance(entry.historyKeys, 'relayed')
-        await store.batch([...change.ops, ...(entry.relayed ? [] : [outbox.update({ ...entry, relayed: true })])])
-        return change.records
-      }),
-    messageIdsOf: (destination, envelopeId) =>
-      withEntry(destination, envelopeId, [], async (entry) => [...entry.messageIds]),
-    recordAttempt: (destination, envelopeId, attempts) =>
-      withEntry(destination, envelopeId, undefined, async (entry) => {
-        if (attempts > entry.attempts) await store.batch([outbox.update({ ...entry, attempts })])
-      }),
-    fail: (destination, envelopeId, reason) =>
-      withEntry(destination, envelopeId, [], async (entry) => {
-        const change = await status.advance(entry.historyKeys, 'failed', reason)
-        const removal = outbox.remove(entry)
-        await store.batch([...change.ops, removal.op])
-        removal.commit()
-        return change.records
-      }),
+    markSent: envelopes.markSent,
+    markRelayed: envelopes.markRelayed,
+    messageIdsOf: envelopes.messageIdsOf,
+    recordAttempt: envelopes.recordAttempt,
+    fail: envelopes.fail,
     retry: (contactId, messageIds) => composer.resend(contactId, messageIds, ['failed']),
     resendPending,
     async resync(contactId) {
