@@ -22,7 +22,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runHomeSim } from './homeSim.ts'
-import type { HomeSimOptions, HomeSimResult } from './homeSim.ts'
+import type { HomeSimOptions } from './homeOptions.ts'
+import type { HomeSimResult } from './homeResult.ts'
 
 const { values } = parseArgs({
   options: {

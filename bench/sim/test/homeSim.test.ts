@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_REACH_BOOK_ENTRIES } from '../../../engine/reach/index.ts'
 import { runHomeSim } from '../homeSim.ts'
-import type { HomeSimOptions, HomeSimResult } from '../homeSim.ts'
+import type { HomeSimOptions } from '../homeOptions.ts'
+import type { HomeSimResult } from '../homeResult.ts'
 
 function report(label: string, r: HomeSimResult): void {
   const s = r.relayState.endOfWindow
